@@ -1,0 +1,55 @@
+"""Register the package's Keras layers as soon as Keras is imported.
+
+`import keras` loads TensorFlow (seconds), so the package must not import it
+eagerly; yet `.keras` files only load once our layers are registered. A
+meta-path finder wraps Keras's own loader and imports our layer modules right
+after `keras` finishes importing.
+"""
+
+import importlib
+import importlib.abc
+import sys
+
+_MODULES = ("keras_multimodal.encoders", "keras_multimodal.fusion", "keras_multimodal.layers")
+
+
+def register_components():
+    for module in _MODULES:
+        importlib.import_module(module)
+
+
+class _KerasFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec("keras")
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _RegisteringLoader(spec.loader, self)
+        return spec
+
+
+class _RegisteringLoader(importlib.abc.Loader):
+    def __init__(self, loader, finder):
+        self.loader = loader
+        self.finder = finder
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        if self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
+        register_components()
+
+
+def install():
+    if "keras" in sys.modules:
+        register_components()
+    elif not any(isinstance(f, _KerasFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _KerasFinder())

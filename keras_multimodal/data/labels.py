@@ -1,0 +1,85 @@
+"""Turning target columns into label arrays, per task."""
+
+import numpy as np
+import pandas as pd
+
+from keras_multimodal.errors import DataError
+from keras_multimodal.specs.fields import normalize_value
+
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f"}
+
+
+def encode_labels(frame, target, row_ids, path):
+    """Return (labels, classes, keep mask, rows dropped for a missing target)."""
+    values = frame[list(target.target_columns)].map(lambda v: "" if pd.isna(v) else normalize_value(v))
+    missing = (values == "").any(axis=1).to_numpy()
+    if missing.any() and target.missing == "error":
+        raise DataError("target is missing", file=str(path), row=row_ids[missing][0], column=target.target_columns[0])
+    keep = ~missing
+    encode = _ENCODERS[target.task]
+    labels, classes = encode(values, target, row_ids, path, keep)
+    return labels, classes, keep, int(missing.sum())
+
+
+def _binary(values, target, row_ids, path, keep):
+    column = values[target.column]
+    _check_allowed(column, target.classes, target.column, row_ids, path, keep)
+    positive = target.positive or (target.classes[1],)
+    labels = column.isin(positive).to_numpy().astype("float32")
+    others = sorted(set(column[keep]) - set(positive))
+    negative = [c for c in target.classes if c not in positive] if target.classes else others
+    names = ["/".join(negative) if negative else "negative", "/".join(positive)]
+    return labels, names
+
+
+def _multiclass(values, target, row_ids, path, keep):
+    column = values[target.column]
+    _check_allowed(column, target.classes, target.column, row_ids, path, keep)
+    classes = list(target.classes) or sorted(set(column[keep]), key=_natural)
+    index = {c: i for i, c in enumerate(classes)}
+    labels = column.map(lambda v: index.get(v, -1)).to_numpy().astype("int32")
+    if len(classes) < 2:
+        raise DataError(f"a multiclass target needs at least two classes, found {classes}", file=str(path), column=target.column)
+    return labels, classes
+
+
+def _multilabel(values, target, row_ids, path, keep):
+    out = np.zeros((len(values), len(target.columns)), dtype="float32")
+    for j, column in enumerate(target.columns):
+        text = values[column]
+        if target.positive:
+            out[:, j] = text.isin(target.positive).to_numpy()
+            continue
+        bad = keep & ~text.str.lower().isin(_TRUE | _FALSE).to_numpy()
+        if bad.any():
+            raise DataError(f"expected a binary value (1/0, yes/no, true/false), found {text[bad].iloc[0]!r}; or set target.positive", file=str(path), row=row_ids[bad][0], column=column)
+        out[:, j] = text.str.lower().isin(_TRUE).to_numpy()
+    return out, list(target.columns)
+
+
+def _regression(values, target, row_ids, path, keep):
+    column = values[target.column]
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64")
+    bad = keep & ~np.isfinite(numbers)
+    if bad.any():
+        raise DataError(f"expected a number for a regression target, found {column[bad].iloc[0]!r}", file=str(path), row=row_ids[bad][0], column=target.column)
+    return numbers.astype("float32"), []
+
+
+def _check_allowed(column, classes, name, row_ids, path, keep):
+    if not classes:
+        return
+    bad = keep & ~column.isin(classes).to_numpy()
+    if bad.any():
+        raise DataError(f"target value {column[bad].iloc[0]!r} is not among target.classes {list(classes)}", file=str(path), row=row_ids[bad][0], column=name)
+
+
+def _natural(value):
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
+_ENCODERS = {"binary": _binary, "multiclass": _multiclass, "multilabel": _multilabel, "regression": _regression}

@@ -1,0 +1,80 @@
+"""TensorFlow preprocessing functions shared by the training pipeline and the serving export."""
+
+import keras
+import tensorflow as tf
+
+
+def standardize_option(name):
+    return None if name == "none" else name
+
+
+def adapt_vocabulary(texts, max_tokens, standardize):
+    """Learn a vocabulary with the same `TextVectorization` the pipeline applies."""
+    layer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardize_option(standardize))
+    layer.adapt(tf.data.Dataset.from_tensor_slices(tf.constant(list(texts) or [""], tf.string)).batch(512))
+    return [str(token) for token in layer.get_vocabulary()]
+
+
+def text_vectorizer(entry):
+    return keras.layers.TextVectorization(
+        vocabulary=entry["vocabulary"],
+        standardize=standardize_option(entry["standardize"]),
+        output_sequence_length=entry["sequence_length"],
+    )
+
+
+def category_lookups(entry):
+    # Index 0 = missing (the empty string), 1 = unseen category, 2.. = known categories.
+    return [
+        keras.layers.StringLookup(vocabulary=categories or ["[none]"], mask_token="", num_oov_indices=1)
+        for categories in entry["categories"]
+    ]
+
+
+def decode_image(data, size, channels):
+    """Encoded JPEG/PNG/BMP/GIF bytes -> float32 (height, width, channels) in [0, 1]."""
+    image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
+    image = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True) / 255.0
+    image = tf.clip_by_value(image, 0.0, 1.0)
+    return tf.ensure_shape(image, [size[0], size[1], channels])
+
+
+def image_or_blank(data, size, channels):
+    """Decode when bytes are present; an absent image is zeros plus presence 0."""
+    present = tf.strings.length(data) > 0
+    image = tf.cond(
+        present,
+        lambda: decode_image(data, size, channels),
+        lambda: tf.zeros([size[0], size[1], channels], tf.float32),
+    )
+    return image, tf.cast(present, tf.float32)
+
+
+def read_image(path, size, channels):
+    data = tf.cond(tf.strings.length(path) > 0, lambda: tf.io.read_file(path), lambda: tf.constant(b""))
+    return image_or_blank(data, size, channels)
+
+
+def text_tensors(texts, vectorizer):
+    tokens = tf.cast(vectorizer(texts), tf.int32)
+    present = tf.cast(tf.strings.length(tf.strings.strip(texts)) > 0, tf.float32)
+    return tokens, present[:, None]
+
+
+def tabular_tensors(numeric, categorical, entry, lookups):
+    """Normalise numerics (NaN -> 0 with a missing flag) and index categories."""
+    out, present = {}, []
+    if entry["numeric"]:
+        numeric = tf.cast(numeric, tf.float32)
+        missing = tf.math.is_nan(numeric)
+        mean = tf.constant(entry["mean"], tf.float32)
+        std = tf.constant(entry["std"], tf.float32)
+        out["numeric"] = tf.where(missing, 0.0, (numeric - mean) / std)
+        out["missing"] = tf.cast(missing, tf.float32)
+        present.append(tf.reduce_any(~missing, axis=1))
+    if entry["categorical"]:
+        columns = [tf.cast(lookup(categorical[:, j]), tf.int32) for j, lookup in enumerate(lookups)]
+        out["categorical"] = tf.stack(columns, axis=1)
+        present.append(tf.reduce_any(tf.strings.length(categorical) > 0, axis=1))
+    out["present"] = tf.cast(tf.reduce_any(tf.stack(present, axis=1), axis=1), tf.float32)[:, None]
+    return out

@@ -1,0 +1,74 @@
+"""A small convolutional image encoder."""
+
+import keras
+
+from keras_multimodal.encoders.registry import register_encoder
+
+
+@register_encoder("cnn", modality="image")
+class ImageCNNEncoder(keras.layers.Layer):
+    """Conv blocks (conv, batch norm, ReLU, max-pool), global average pooling, dense projection.
+
+    Args:
+        filters: list of int. Filters per conv block. Defaults to `(16, 32, 64)`.
+        kernel_size: int. Convolution kernel size. Defaults to 3.
+        output_dim: int. Size of the pooled output vector. Defaults to 64.
+        dropout: float. Dropout before the projection. Defaults to 0.2.
+        l2: float. L2 weight penalty on kernels. Defaults to 0.
+
+    Call arguments:
+        inputs: float tensor `(batch, height, width, channels)` in [0, 1].
+
+    Returns:
+        `(batch, output_dim)` tensor.
+    """
+
+    def __init__(self, filters=(16, 32, 64), kernel_size=3, output_dim=64, dropout=0.2, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = tuple(int(f) for f in filters)
+        self.kernel_size = int(kernel_size)
+        self.output_dim = int(output_dim)
+        self.dropout = float(dropout)
+        self.l2 = float(l2)
+        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
+        self.blocks = []
+        for i, f in enumerate(self.filters):
+            self.blocks += [
+                keras.layers.Conv2D(f, self.kernel_size, padding="same", use_bias=False, kernel_regularizer=regularizer, name=f"conv_{i}"),
+                keras.layers.BatchNormalization(name=f"bn_{i}"),
+                keras.layers.ReLU(name=f"relu_{i}"),
+                keras.layers.MaxPooling2D(2, name=f"pool_{i}"),
+            ]
+        self.pool = keras.layers.GlobalAveragePooling2D(name="gap")
+        self.drop = keras.layers.Dropout(self.dropout, name="dropout")
+        self.projection = keras.layers.Dense(self.output_dim, activation="relu", kernel_regularizer=regularizer, name="projection")
+
+    def build(self, input_shape):
+        shape = input_shape
+        for layer in self.blocks:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.pool.build(shape)
+        shape = self.pool.compute_output_shape(shape)
+        self.projection.build(shape)
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self.blocks:
+            x = layer(x, training=training)
+        x = self.drop(self.pool(x), training=training)
+        return self.projection(x)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.output_dim)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=list(self.filters),
+            kernel_size=self.kernel_size,
+            output_dim=self.output_dim,
+            dropout=self.dropout,
+            l2=self.l2,
+        )
+        return config

@@ -1,0 +1,61 @@
+"""An LSTM text encoder over token ids."""
+
+import keras
+
+from keras_multimodal.encoders.registry import register_encoder
+
+
+@register_encoder("lstm", modality="text")
+class TextLSTMEncoder(keras.layers.Layer):
+    """Embedding (padding id 0 masked) followed by an LSTM; the last state is the output.
+
+    Args:
+        vocabulary_size: int. Number of token ids (from the fitted vocabulary).
+        embedding_dim: int. Token embedding size. Defaults to 64.
+        units: int. LSTM units, the output size. Defaults to 64.
+        dropout: float. Dropout on the LSTM inputs. Defaults to 0.2.
+        l2: float. L2 weight penalty on the embedding and LSTM kernels. Defaults to 0.
+
+    Call arguments:
+        inputs: int tensor `(batch, sequence_length)`, 0 = padding.
+
+    Returns:
+        `(batch, units)` tensor.
+    """
+
+    def __init__(self, vocabulary_size, embedding_dim=64, units=64, dropout=0.2, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size = int(vocabulary_size)
+        self.embedding_dim = int(embedding_dim)
+        self.units = int(units)
+        self.dropout = float(dropout)
+        self.l2 = float(l2)
+        self.output_dim = self.units
+        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
+        self.embedding = keras.layers.Embedding(
+            self.vocabulary_size, self.embedding_dim, mask_zero=True, embeddings_regularizer=regularizer, name="embedding"
+        )
+        self.lstm = keras.layers.LSTM(self.units, dropout=self.dropout, kernel_regularizer=regularizer, name="lstm")
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape)
+        self.lstm.build((input_shape[0], input_shape[1], self.embedding_dim))
+
+    def call(self, inputs, training=None):
+        x = self.embedding(inputs)
+        mask = self.embedding.compute_mask(inputs)
+        return self.lstm(x, mask=mask, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocabulary_size=self.vocabulary_size,
+            embedding_dim=self.embedding_dim,
+            units=self.units,
+            dropout=self.dropout,
+            l2=self.l2,
+        )
+        return config

@@ -1,0 +1,1 @@
+"""Export: SavedModel with raw-input serving signature."""

@@ -1,0 +1,5 @@
+"""Small building-block layers shared by models."""
+
+from keras_multimodal.layers.target_scaling import TargetScaling
+
+__all__ = ["TargetScaling"]

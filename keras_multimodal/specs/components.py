@@ -1,0 +1,13 @@
+"""Names of the registered components, readable without importing Keras.
+
+Spec validation must answer before TensorFlow loads, so it reads these names
+here; `tests/specs/test_components.py` checks they equal the live registries.
+"""
+
+ENCODERS = {
+    "image": ("cnn",),
+    "text": ("lstm",),
+    "tabular": ("mlp",),
+}
+DEFAULT_ENCODERS = {"image": "cnn", "text": "lstm", "tabular": "mlp"}
+FUSIONS = ("concat",)
