@@ -20,13 +20,9 @@ COLUMNS = ["patient_id", "image_file", "note", "age", "temperature", "spo2", "cr
            "sex", "smoker", "outcome"]
 NUMERIC = ["age", "temperature", "spo2", "crp"]
 
-_TERMS = ["consolidation", "infiltrates", "ground-glass opacities", "airspace opacity",
-          "pneumonia"]
-_POSITIVE = [
-    "Chest film shows {f}.", "Imaging demonstrates {f}.", "There is {f}.",
-    "Findings consistent with {f}.", "Radiograph reveals {f}.", "Concerning for {f}.",
-]
-_POSITIVE_FINDINGS = [
+_FRAMES = ["Chest film shows {x}.", "Imaging demonstrates {x}.", "There is {x}.",
+           "Radiograph reveals {x}.", "Denies {sym}; {x}.", "Evidence of {x}."]
+_FINDINGS = [
     "bilateral infiltrates", "consolidation in the {side} {lobe} lobe",
     "ground-glass opacities in the {side} lung", "patchy airspace opacity at the {side} base",
     "{side} {lobe} lobe pneumonia", "multifocal infiltrates", "dense consolidation",
@@ -35,20 +31,20 @@ _CLEAR = [
     "Lungs are clear.", "No acute findings.", "No acute cardiopulmonary process.",
     "Clear lung fields bilaterally.", "Chest radiograph is unremarkable.",
 ]
-# Negations reuse the finding vocabulary so that word presence alone is misleading.
-_NEGATED = [
-    "No evidence of {t}.", "No {t} seen.", "Negative for {t}.", "Without {t} on imaging.",
-    "Denies fever; no {t} seen.", "{T} is not seen.", "Previously noted {t} has resolved.",
-]
 _FILLER = [
-    "Patient is a {n} year old {who} presenting with {sym}.", "History of {cond}.",
-    "History of {cond} and {cond2}.", "On {drug} {dose} mg daily.", "Takes {drug} at night.",
-    "Reports {sym} for {days} days.", "Denies {sym}.", "Vitals reviewed at bedside.",
-    "No pleural effusion.", "No pneumothorax.", "Heart size is normal.",
-    "Blood pressure stable overnight.", "Tolerating oral intake.", "Lab work pending.",
-    "Family at bedside.", "Allergic to {drug}.", "Seen and examined with the attending.",
-    "Follow up with primary care in {days} weeks.", "Oxygen via nasal cannula as needed.",
-    "Pulse and respiratory rate noted on the flowsheet.", "Plan discussed with the patient.",
+    "Patient is a {n} year old {who} presenting with {sym}.", "History of {cond} and {cond2}.",
+    "On {drug} {dose} mg daily.", "Takes {drug} at night.", "Reports {sym} for {days} days.",
+    "Denies {sym}.", "Vitals reviewed at bedside.", "Heart size is normal.",
+    "Pain in the {side} knee.", "Low grade fever overnight.", "Blood pressure stable overnight.",
+    "Tolerating oral intake.", "Lab work pending.", "Family at bedside.", "Allergic to {drug}.",
+    "Seen and examined with the attending.", "Follow up with primary care in {days} weeks.",
+    "Oxygen via nasal cannula as needed.", "Plan discussed with the patient.",
+    "Pulse and respiratory rate noted on the flowsheet.",
+    # Twins differing only by a negation word, so counting "no" reveals nothing.
+    "Reports {sym}.", "Reports no {sym}.", "History of {cond}.", "No history of {cond}.",
+    "Pleural effusion on the {side}.", "No pleural effusion on the {side}.",
+    "On home oxygen.", "Not on home oxygen.", "Recent travel.", "No recent travel.",
+    "Changes to {drug} dose.", "No changes to {drug} dose.",
 ]
 _WORDS = {
     "side": ["left", "right"], "lobe": ["upper", "middle", "lower"],
@@ -70,16 +66,15 @@ _WORDS = {
 def _fill(rng, template):
     words = {k: v[rng.integers(len(v))] for k, v in _WORDS.items()}
     words["cond2"] = _WORDS["cond"][rng.integers(len(_WORDS["cond"]))]
-    term = _TERMS[rng.integers(len(_TERMS))]
-    finding = _POSITIVE_FINDINGS[rng.integers(len(_POSITIVE_FINDINGS))].format(**words)
-    return template.format(t=term, T=term.capitalize(), f=finding, **words)
+    finding = _FINDINGS[rng.integers(len(_FINDINGS))].format(**words)
+    return template.format(f=finding, **words)
 
 
 def _make_note(rng, finding):
-    if finding:
-        key = _POSITIVE[rng.integers(len(_POSITIVE))]
-    elif rng.random() < 0.3:
-        key = _NEGATED[rng.integers(len(_NEGATED))]
+    if finding or rng.random() < 0.3:
+        # Negations are the positive sentence plus "no"; fillers carry "no" too, so a bag of
+        # words cannot separate them while word order (bigrams, sequence models) can.
+        key = _FRAMES[rng.integers(len(_FRAMES))].replace("{x}", "{f}" if finding else "no {f}")
     else:
         key = _CLEAR[rng.integers(len(_CLEAR))]
     sentences = [_fill(rng, key)]
@@ -104,8 +99,8 @@ def _blob(xx, yy, cx, cy, sigma):
 
 def _render_image(rng, size, finding):
     yy, xx = np.mgrid[0:size, 0:size] / (size - 1.0)
-    s = rng.uniform(0.94, 1.06)
-    cx, cy = 0.5 + rng.uniform(-0.04, 0.04, 2) + (0.0, 0.04)
+    s = rng.uniform(0.96, 1.04)
+    cx, cy = 0.5 + rng.uniform(-0.03, 0.03, 2) + (0.0, 0.04)
     body = _ellipse(xx, yy, cx, cy, 0.40 * s, 0.50 * s)
     centers = [(cx + side * 0.17 * s, cy - 0.04 * s) for side in (-1, 1)]
     lungs = [_ellipse(xx, yy, lx, ly, 0.12 * s, 0.27 * s) for lx, ly in centers]
@@ -118,7 +113,7 @@ def _render_image(rng, size, finding):
             lx, ly = centers[rng.integers(2)]
             ang, rad = rng.uniform(0, 2 * np.pi), 0.6 * np.sqrt(rng.random())
             bx, by = lx + rad * 0.12 * s * np.cos(ang), ly + rad * 0.27 * s * np.sin(ang)
-            img += rng.uniform(55, 85) * _blob(xx, yy, bx, by, rng.uniform(0.04, 0.07) * s)
+            img += rng.uniform(55, 85) * _blob(xx, yy, bx, by, rng.uniform(0.06, 0.09) * s)
     elif rng.random() < 0.25:
         # Faint spot outside the lungs: brightness alone must not imply the finding.
         spots = [(cx, cy + 0.12), (cx - 0.25, cy + 0.36), (cx + 0.25, cy + 0.36),
@@ -132,7 +127,7 @@ def _render_image(rng, size, finding):
 def _make_tabular(rng, b, c):
     n = len(c)
     # C is "hypoxic AND inflamed"; either abnormality alone is a decoy for C = 0.
-    mode = np.where(c == 1, 3, rng.choice(3, size=n, p=[0.5, 0.25, 0.25]))
+    mode = np.where(c == 1, 3, rng.choice(3, size=n, p=[0.6, 0.2, 0.2]))
     low_spo2, high_crp = np.isin(mode, (1, 3)), np.isin(mode, (2, 3))
     spo2 = np.where(low_spo2, rng.normal(88.5, 2.2, n), rng.normal(96.0, 1.6, n))
     crp = np.where(high_crp, np.exp(rng.normal(np.log(90), 0.4, n)),

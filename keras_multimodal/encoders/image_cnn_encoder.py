@@ -35,7 +35,7 @@ class ImageCNNEncoder(keras.layers.Layer):
         for i, f in enumerate(self.filters):
             self.blocks += [
                 keras.layers.Conv2D(f, self.kernel_size, padding="same", use_bias=False, kernel_regularizer=regularizer, name=f"conv_{i}"),
-                keras.layers.BatchNormalization(name=f"bn_{i}"),
+                keras.layers.BatchNormalization(momentum=0.9, name=f"bn_{i}"),
                 keras.layers.ReLU(name=f"relu_{i}"),
                 keras.layers.MaxPooling2D(2, name=f"pool_{i}"),
             ]

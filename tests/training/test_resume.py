@@ -1,0 +1,57 @@
+"""An interrupted run resumes from the last finished epoch, history without duplicates."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import keras_multimodal as kmm
+from keras_multimodal.training.run_progress import RunProgress
+
+
+def test_interrupted_training_resumes_from_last_epoch(tmp_path, make_demo_spec, monkeypatch):
+    spec = make_demo_spec(training__epochs=4, training__baselines=False)
+    out = tmp_path / "run"
+    original = RunProgress.on_epoch_end
+
+    def crash_after_epoch_one(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:  # history row written, backup for this epoch not yet saved
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunProgress, "on_epoch_end", crash_after_epoch_one)
+    with pytest.raises(KeyboardInterrupt):
+        kmm.train(spec, out=out, verbose=0)
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    assert pd.read_csv(out / "history.csv")["epoch"].tolist() == [0, 1]
+    assert not (out / "model.keras").exists()
+
+    monkeypatch.setattr(RunProgress, "on_epoch_end", original)
+    run = kmm.train(spec, out=out, verbose=0)
+    info = json.loads((out / "run.json").read_text())
+    assert info["status"] == "finished" and info["attempts"] == 2
+    assert pd.read_csv(out / "history.csv")["epoch"].tolist() == [0, 1, 2, 3]
+    assert (run.path / "model.keras").is_file()
+
+
+def test_early_stopping_state_is_rebuilt_from_history(tmp_path):
+    import keras
+
+    out = tmp_path / "run"
+    out.mkdir()
+    # A previous attempt: best val_loss at epoch 0, epoch 1 did not improve.
+    frame = pd.DataFrame({"epoch": [0, 1, 2], "loss": [0.5, 0.4, 0.3], "val_loss": [0.1, 0.9, 0.8]})
+    frame.to_csv(out / "history.csv", index=False)
+    progress = RunProgress(out, early_stopping=keras.callbacks.EarlyStopping(patience=1))
+    progress.set_model(_FakeModel())
+    progress.on_epoch_begin(2)  # the backup said two epochs finished: row 2 is dropped
+    assert [row["epoch"] for row in progress.rows] == [0, 1]
+    assert progress.early_stopping.best == pytest.approx(0.1)
+    assert progress.early_stopping.best_epoch == 0
+    assert progress.early_stopping.wait == 1
+    assert progress.model.stop_training is True
+    assert progress.best == pytest.approx(0.1)
+
+
+class _FakeModel:
+    stop_training = False
