@@ -69,13 +69,15 @@ class TriModal:
 
     DELETE = DELETE
 
-    def __init__(self, folder, n=40):
+    def __init__(self, folder, n=40, files=True):
         self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.images = self.folder / "images"
         self.rows = [self.row(i) for i in range(n)]
-        for row in self.rows:
-            _write_image(self.images / row["image_file"], color=int(row["pid"][1:]) % 4)
-        self.write_table(self.rows)
+        if files:  # spec-only tests skip the table and images
+            for row in self.rows:
+                _write_image(self.images / row["image_file"], color=int(row["pid"][1:]) % 4)
+            self.write_table(self.rows)
 
     @staticmethod
     def row(i):
@@ -185,6 +187,12 @@ def tri_modal(tmp_path):
 
 
 @pytest.fixture
+def tri_modal_spec(tmp_path):
+    """A `TriModal` in tmp_path whose table and images are not written (spec-only tests)."""
+    return TriModal(tmp_path, files=False)
+
+
+@pytest.fixture
 def make_tri_modal(tmp_path):
     """Factory: `make_tri_modal("sub", n=60)` writes a TriModal dataset into tmp_path/sub."""
 
@@ -194,12 +202,8 @@ def make_tri_modal(tmp_path):
     return make
 
 
-@pytest.fixture
-def spec_text():
-    """The YAML text of the tri-modal base spec (for tests that write a spec by hand)."""
-    stream = io.StringIO()
-    yaml.safe_dump(TriModal.base_spec(), stream, sort_keys=False)
-    return stream.getvalue()
-
-
 # --------------------------- end of spec / data fixtures --------------------
+
+
+# Trained-run fixtures (one tiny demo run per session), shared by training/export tests.
+pytest_plugins = ["run_fixtures"]

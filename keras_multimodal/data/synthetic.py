@@ -21,7 +21,7 @@ COLUMNS = ["patient_id", "image_file", "note", "age", "temperature", "spo2", "cr
 NUMERIC = ["age", "temperature", "spo2", "crp"]
 
 _FRAMES = ["Chest film shows {x}.", "Imaging demonstrates {x}.", "There is {x}.",
-           "Radiograph reveals {x}.", "Denies {sym}; {x}.", "Evidence of {x}."]
+           "Radiograph reveals {x}.", "Denies {sym}; {x}.", "Portable film with {x}."]
 _FINDINGS = [
     "bilateral infiltrates", "consolidation in the {side} {lobe} lobe",
     "ground-glass opacities in the {side} lung", "patchy airspace opacity at the {side} base",
@@ -157,6 +157,8 @@ def _apply_missingness(rng, frame):
 
 def generate_frame(rows, seed, image_size):
     """Return (table, {relative image path: uint8 HxW array}) without touching disk."""
+    if rows < 1:
+        raise ValueError(f"rows must be positive, got {rows}")
     rng = np.random.default_rng(seed)
     # About 15% of patients get a second visit sharing the same hidden state.
     visits = 1 + (rng.random(rows) < 0.15)
@@ -194,7 +196,7 @@ def _is_complete(root, manifest):
 def _write(directory, frame, images, manifest):
     (directory / "images").mkdir()
     for path, array in images.items():
-        Image.fromarray(array, mode="L").save(directory / path, format="PNG")
+        Image.fromarray(array).save(directory / path, format="PNG")
     frame.to_csv(directory / "demo.csv", index=False, lineterminator="\n")
     # The manifest goes last: its presence is what marks the dataset as complete.
     with open(directory / "manifest.json", "w", encoding="utf-8") as fh:
@@ -227,9 +229,13 @@ def make_synthetic_dataset(root, rows=1200, seed=0, image_size=64):
     tmp.mkdir()
     try:
         _write(tmp, *generate_frame(rows, seed, image_size), manifest)
-        # Another process may have finished the same dataset while we were generating.
+        # Another process may finish the same dataset while we generate; its copy is as good.
         if not _is_complete(root, manifest):
-            _swap_into_place(tmp, root)
+            try:
+                _swap_into_place(tmp, root)
+            except OSError:
+                if not _is_complete(root, manifest):
+                    raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return root / "demo.csv"

@@ -47,14 +47,9 @@ class DataConfig:
         if not root_path.is_absolute():
             base = Path.cwd() if data_root is not None else Path(spec_dir)
             root_path = base / root_path
-        try:
-            root_path = root_path.resolve()
-        except (ValueError, OSError) as error:  # e.g. an embedded NUL character
-            field = "--data-root" if data_root is not None else "data.root"
-            raise SpecError(field, f"expected a folder path, found {root!r} ({error})") from None
         return cls(
             table=table,
-            root=str(root_path),
+            root=str(root_path.resolve()),
             id=fields.get(raw, "id", field, "str", None),
             where=_filters(raw, "where"),
             exclude=_filters(raw, "exclude"),

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ NUMERIC = ["age", "temperature", "spo2", "crp"]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    csv = make_synthetic_dataset(tmp_path_factory.mktemp("demo") / "data", rows=600, seed=0)
+    csv = make_synthetic_dataset(tmp_path_factory.mktemp("demo") / "data", rows=1000, seed=0)
     frame = pd.read_csv(csv)
     text_cols = ["image_file", "note", "sex", "smoker"]
     frame[text_cols] = frame[text_cols].fillna("")
@@ -28,7 +29,7 @@ def test_table_schema(demo):
     csv, frame = demo
     assert csv.name == "demo.csv"
     assert list(frame.columns) == synthetic.COLUMNS
-    assert len(frame) == 600
+    assert len(frame) == 1000
     assert frame["patient_id"].str.fullmatch(r"P\d{5}").all()
     assert set(frame["outcome"]) == {"severe", "mild"}
     assert set(frame["sex"]) <= {"M", "F", ""}
@@ -119,23 +120,37 @@ def test_refuses_to_overwrite_foreign_directory(tmp_path):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
+def _mark_negation(note):
+    # Classic NegEx-style scoping: words after "no"/"not" up to the clause end get a prefix.
+    words = []
+    for clause in re.split(r"[.;]", note.lower()):
+        negated = False
+        for word in re.findall(r"[a-z0-9-]+", clause):
+            words.append("NOT_" + word if negated else word)
+            negated = negated or word in ("no", "not")
+    return " ".join(words)
+
+
 def _probe_features(csv, frame):
     pixels = np.zeros((len(frame), 256))
     for i, rel in enumerate(frame["image_file"]):
         if rel:
-            img = np.asarray(Image.open(csv.parent / rel), dtype=float) / 255.0
-            pixels[i] = img.reshape(16, 4, 16, 4).mean(axis=(1, 3)).ravel()
+            with Image.open(csv.parent / rel) as img:
+                array = np.asarray(img, dtype=float) / 255.0
+            pixels[i] = array.reshape(16, 4, 16, 4).mean(axis=(1, 3)).ravel()
     seen = frame["image_file"] != ""
     pixels[~seen] = pixels[seen].mean(axis=0)
     numeric = frame[NUMERIC].assign(crp=np.log1p(frame["crp"]))
     tabular = np.hstack([numeric.fillna(numeric.median()), numeric.isna(),
                          pd.get_dummies(frame[["sex", "smoker"]])]).astype(float)
-    return {"image": pixels, "text": frame["note"].to_numpy(), "tabular": tabular}
+    notes = np.array([_mark_negation(note) for note in frame["note"]])
+    return {"image": pixels, "text": notes, "tabular": tabular}
 
 
 def _fold_block(name, train, test):
     if name == "text":
-        vec = CountVectorizer(ngram_range=(1, 2), min_df=3, binary=True)
+        vec = CountVectorizer(ngram_range=(1, 2), min_df=3, binary=True, lowercase=False,
+                              token_pattern=r"\S+")
         return vec.fit_transform(train).toarray(), vec.transform(test).toarray()
     # Images share one scale so background pixels are not inflated to match the lungs.
     mean = train.mean(axis=0)

@@ -9,6 +9,12 @@ from keras_multimodal.specs import load_spec
 DELETE = object()
 
 
+@pytest.fixture
+def tri_modal(tri_modal_spec):
+    """Spec-only: these tests never read the table or the images."""
+    return tri_modal_spec
+
+
 def spec_error(tri_modal, changes=None, **sections):
     changes = {k: (tri_modal.DELETE if v is DELETE else v) for k, v in (changes or {}).items()}
     path = tri_modal.write_spec(tri_modal.raw(changes, **sections))

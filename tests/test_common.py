@@ -1,0 +1,83 @@
+"""Every registered encoder and fusion passes the same checks (registry-driven)."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_multimodal  # noqa: F401
+from keras_multimodal.encoders import get_encoder
+from keras_multimodal.encoders import list_encoders
+from keras_multimodal.encoders.registry import ENCODERS
+from keras_multimodal.fusion import get_fusion
+from keras_multimodal.fusion import list_fusions
+from keras_multimodal.specs import components
+
+BATCH = 4
+
+
+def encoder_case(name):
+    """(constructor kwargs, symbolic input, a concrete batch) for an encoder."""
+    rng = np.random.default_rng(0)
+    modality = ENCODERS.get_class(name).modality
+    if modality == "image":
+        return {}, keras.Input((32, 32, 1)), rng.random((BATCH, 32, 32, 1), dtype="float32")
+    if modality == "text":
+        tokens = rng.integers(0, 50, (BATCH, 12)).astype("int32")
+        tokens[0] = 0  # an absent text: all padding
+        return {"vocabulary_size": 50}, keras.Input((12,), dtype="int32"), tokens
+    inputs = {"numeric": keras.Input((3,)), "missing": keras.Input((3,)), "categorical": keras.Input((2,), dtype="int32")}
+    data = {
+        "numeric": rng.normal(size=(BATCH, 3)).astype("float32"),
+        "missing": (rng.random((BATCH, 3)) < 0.3).astype("float32"),
+        "categorical": rng.integers(0, 5, (BATCH, 2)).astype("int32"),
+    }
+    return {"num_numeric": 3, "category_sizes": [5, 5]}, inputs, data
+
+
+def test_component_catalogue_matches_the_registries():
+    for modality, names in components.ENCODERS.items():
+        assert sorted(names) == list_encoders(modality)
+    assert sorted(components.FUSIONS) == list_fusions()
+    assert set(components.DEFAULT_ENCODERS.values()) <= set(list_encoders())
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match="Valid encoders: .*cnn"):
+        get_encoder("cnnn")
+    with pytest.raises(ValueError, match="did you mean 'concat'"):
+        get_fusion("concatt")
+
+
+@pytest.mark.parametrize("name", list_encoders())
+def test_encoder_contract_and_keras_round_trip(name, tmp_path):
+    kwargs, inputs, data = encoder_case(name)
+    encoder = get_encoder(name, **kwargs)
+    model = keras.Model(inputs, encoder(inputs))
+    out = np.asarray(model(data))
+    assert out.shape == (BATCH, encoder.output_dim)
+    assert np.all(np.isfinite(out))
+    clone = type(encoder).from_config(encoder.get_config())
+    assert clone.get_config() == encoder.get_config()
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(data)), out, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", list_fusions())
+def test_fusion_ignores_absent_modality_values(name, tmp_path):
+    rng = np.random.default_rng(1)
+    features = {k: keras.Input((d,)) for k, d in (("a", 4), ("b", 3))}
+    present = {k: keras.Input((1,)) for k in features}
+    fused = get_fusion(name)(features, present)
+    model = keras.Model({"f": features, "p": present}, fused)
+    values = {k: rng.normal(size=(BATCH, d)).astype("float32") for k, d in (("a", 4), ("b", 3))}
+    flags = {"a": np.ones((BATCH, 1), "float32"), "b": np.array([[1], [0], [1], [0]], "float32")}
+    out = np.asarray(model({"f": values, "p": flags}))
+    noisy = dict(values, b=values["b"] + 100.0 * (1 - flags["b"]))  # garbage where b is absent
+    np.testing.assert_allclose(np.asarray(model({"f": noisy, "p": flags})), out, atol=1e-5)
+    # Batch independence: a row's output does not depend on the other rows.
+    single = np.asarray(model({"f": {k: v[1:2] for k, v in values.items()}, "p": {k: v[1:2] for k, v in flags.items()}}))
+    np.testing.assert_allclose(single, out[1:2], atol=1e-5)
+    model.save(tmp_path / "f.keras")
+    loaded = keras.saving.load_model(tmp_path / "f.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded({"f": values, "p": flags})), out, atol=1e-6)
