@@ -55,18 +55,34 @@ def require_columns(frame, columns, path, field=None):
 
 
 def join_tables(frame, joins, root, na_values):
-    """Left-join each extra table on its key columns, refusing keys that would duplicate rows."""
+    """Left-join each extra table on its key columns, refusing keys that would duplicate rows.
+
+    Keys are compared as normalised text (a CSV's '7' joins a parquet's 7); a
+    missing key joins nothing.
+    """
     for table, keys in joins:
         path = Path(root) / table
         other = read_table(path, na_values)
         require_columns(frame, keys, "main table", "data.join")
         require_columns(other, keys, path, "data.join")
-        if other.duplicated(list(keys)).any():
-            raise DataError(f"join keys {list(keys)} repeat, so the join would duplicate rows", file=str(path))
-        overlap = (set(other.columns) & set(frame.columns)) - set(keys)
+        temp = [f"__join_{i}__" for i in range(len(keys))]
+        frame, other = frame.copy(), other.copy()
+        for key, name in zip(keys, temp):
+            frame[name] = frame[key].map(_key_text)
+            other[name] = other[key].map(_key_text)
+        other = other[(other[temp] != "").all(axis=1)]
+        repeated = other[other.duplicated(temp)]
+        if len(repeated):
+            value = tuple(repeated[temp].iloc[0]) if len(keys) > 1 else repeated[temp[0]].iloc[0]
+            raise DataError(f"join keys {list(keys)} repeat (e.g. {value!r}), so the join would duplicate rows", file=str(path))
+        overlap = (set(other.columns) & set(frame.columns)) - set(temp)
         other = other.drop(columns=sorted(overlap))
-        frame = frame.merge(other, on=list(keys), how="left", validate="many_to_one")
+        frame = frame.merge(other, on=temp, how="left", validate="many_to_one").drop(columns=temp)
     return frame
+
+
+def _key_text(value):
+    return "" if _is_missing(value) else normalize_value(value)
 
 
 def as_text(series):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-VERSION = 1
+VERSION = 2
 COLUMNS = ["patient_id", "image_file", "note", "age", "temperature", "spo2", "crp",
            "sex", "smoker", "outcome"]
 NUMERIC = ["age", "temperature", "spo2", "crp"]
@@ -71,17 +71,17 @@ def _fill(rng, template):
 
 
 def _make_note(rng, finding):
-    if finding or rng.random() < 0.3:
+    if finding or rng.random() < 0.2:
         # Negations are the positive sentence plus "no"; fillers carry "no" too, so a bag of
         # words cannot separate them while word order (bigrams, sequence models) can.
         key = _FRAMES[rng.integers(len(_FRAMES))].replace("{x}", "{f}" if finding else "no {f}")
     else:
         key = _CLEAR[rng.integers(len(_CLEAR))]
     sentences = [_fill(rng, key)]
-    target = rng.integers(10, 61)
+    target = rng.integers(10, 41)
     while sum(len(s.split()) for s in sentences) < target:
         sentences.append(_fill(rng, _FILLER[rng.integers(len(_FILLER))]))
-    if len(sentences) > 2 and sum(len(s.split()) for s in sentences) > 60:
+    if len(sentences) > 2 and sum(len(s.split()) for s in sentences) > 40:
         sentences.pop()
     # The key sentence lands anywhere so position is not a shortcut.
     order = rng.permutation(len(sentences))

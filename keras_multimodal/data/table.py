@@ -48,10 +48,12 @@ def load_table(spec, frame=None, with_target=True):
     problems = []
     for spec_input in spec.inputs.values():
         _add_input(out, frame, spec_input, spec.data.root, row_ids, problems)
-    skipped = _handle_problems(problems, spec, path, keep)
+    skipped = _handle_problems(problems, spec, path, set(row_ids[keep]))
     keep &= ~np.isin(row_ids, [p[0] for p in skipped])
     _check_required(out, spec, row_ids, keep, path)
-    groups = frame[spec.split.column].map(as_text_value) if spec.split.kind in ("group_by", "hash", "column") else None
+    groups = None
+    if spec.split.column is not None and spec.split.column in frame.columns:  # tables to predict may lack it
+        groups = frame[spec.split.column].map(as_text_value)
     data = TableData(
         frame=out,
         labels=labels,
@@ -148,7 +150,9 @@ def _numeric(values, column, row_ids, problems):
     return numbers.where(~bad, np.nan).to_numpy()
 
 
-def _handle_problems(problems, spec, path, keep):
+def _handle_problems(problems, spec, path, kept_ids):
+    """Bad cells of rows that are used (rows dropped for a missing target do not count)."""
+    problems = [p for p in problems if p[0] in kept_ids]
     if not problems:
         return []
     if spec.data.on_bad_rows == "error":

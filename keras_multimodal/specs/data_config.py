@@ -47,13 +47,18 @@ class DataConfig:
         if not root_path.is_absolute():
             base = Path.cwd() if data_root is not None else Path(spec_dir)
             root_path = base / root_path
+        try:
+            root_path = root_path.resolve()
+        except (ValueError, OSError) as error:  # e.g. an embedded NUL character
+            field = "--data-root" if data_root is not None else "data.root"
+            raise SpecError(field, f"expected a folder path, found {root!r} ({error})") from None
         return cls(
             table=table,
-            root=str(root_path.resolve()),
+            root=str(root_path),
             id=fields.get(raw, "id", field, "str", None),
             where=_filters(raw, "where"),
             exclude=_filters(raw, "exclude"),
-            na_values=tuple(fields.get(raw, "na_values", field, "list", [])),
+            na_values=tuple(fields.values(raw, "na_values", field, [], normalize=False)),
             join=_joins(raw),
             limit=fields.get(raw, "limit", field, "int", None, minimum=1),
             on_bad_rows=fields.choice(raw, "on_bad_rows", field, ("error", "skip"), "error"),
@@ -78,11 +83,11 @@ def expand(text, field):
 def _filters(raw, key):
     value = fields.get(raw, key, "data", "dict", {})
     out = {}
-    for column, allowed in value.items():
-        values = fields.get(value, column, f"data.{key}", "list", None)
-        if values is None or not values:
+    for column in value:
+        values = fields.values(value, column, f"data.{key}", None)
+        if not values:
             raise SpecError(f"data.{key}.{column}", "expected a non-empty list of values")
-        out[str(column)] = tuple(fields.normalize_value(v) for v in values)
+        out[str(column)] = tuple(values)
     return out
 
 

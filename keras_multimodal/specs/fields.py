@@ -1,6 +1,7 @@
 """Typed readers for spec fields: each error names the field, expected and found."""
 
 import difflib
+import re
 
 from keras_multimodal.errors import SpecError
 
@@ -34,7 +35,13 @@ def _join(field, key):
 def _describe(value):
     if value is None:
         return "nothing (null)"
-    return f"{value!r} ({type(value).__name__})"
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python converts to text
+        return f"a very long {type(value).__name__}"
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{text} ({type(value).__name__})"
 
 
 def get(mapping, key, field, kind, default=_MISSING, **limits):
@@ -45,6 +52,23 @@ def get(mapping, key, field, kind, default=_MISSING, **limits):
             raise SpecError(path, f"is required (expected {_KIND_TEXT[kind]})")
         return default
     return _READERS[kind](mapping[key], path, **limits)
+
+
+def values(mapping, key, field, default=_MISSING, normalize=True):
+    """A list of plain values (text, numbers, booleans) that are compared with table cells."""
+    items = get(mapping, key, field, "list", default)
+    if items is None:
+        return None
+    path = _join(field, key)
+    for i, item in enumerate(items):
+        if item is None or isinstance(item, (dict, list)):
+            raise SpecError(f"{path}[{i}]", f"expected a value (text or a number), found {_describe(item)}")
+    return [normalize_value(item) for item in items] if normalize else list(items)
+
+
+def read(value, path, kind, **limits):
+    """Read a value that is not under a key of its own (e.g. a bare component name)."""
+    return _READERS[kind](value, path, **limits)
 
 
 def choice(mapping, key, field, options, default=_MISSING):
@@ -70,7 +94,10 @@ def _read_float(value, path, minimum=None, maximum=None):
     if value != value or value in (float("inf"), float("-inf")):
         raise SpecError(path, f"expected a finite number, found {value!r}")
     _check_range(value, path, minimum, maximum)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise SpecError(path, f"expected a finite number, found an integer too large for a float ({value.bit_length()} bits)") from None
 
 
 def _check_range(value, path, minimum, maximum):
@@ -89,7 +116,12 @@ def _read_str(value, path):
     return text
 
 
+_BOOL_WORDS = {"yes": True, "on": True, "no": False, "off": False}
+
+
 def _read_bool(value, path):
+    if isinstance(value, str) and value.lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.lower()]  # YAML 1.1 booleans; the spec reader keeps them as text
     if not isinstance(value, bool):
         raise SpecError(path, f"expected true or false, found {_describe(value)}")
     return value
@@ -134,10 +166,24 @@ _KIND_TEXT = {
 }
 
 
+_DECIMAL = re.compile(r"^([+-]?[0-9]+)\.([0-9]*?)0*$")
+
+
 def normalize_value(value):
-    """Compare table values and spec values as text: 1, 1.0 and '1' all read '1'."""
+    """Compare table values and spec values as text: 1, 1.0, '1' and '1.0' all read '1'.
+
+    CSV cells arrive as text, so '1.0' (a float column written by pandas) and
+    'True' (a bool column) must read like the numbers and booleans of YAML.
+    """
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    if text in ("True", "TRUE", "False", "FALSE"):
+        return text.lower()
+    match = _DECIMAL.match(text)
+    if match:
+        whole, fraction = match.groups()
+        return f"{whole}.{fraction}" if fraction else whole
+    return text

@@ -1,6 +1,7 @@
 """One entry of `inputs:`: one modality read from one or more columns."""
 
 import dataclasses
+import string
 
 from keras_multimodal.errors import SpecError
 from keras_multimodal.specs import fields
@@ -58,7 +59,7 @@ class InputSpec:
 
 def _image(raw, field):
     template = fields.get(raw, "path_template", field, "str", "{}")
-    if template.count("{}") != 1:
+    if template.count("{}") != 1 or not _one_placeholder(template):
         raise SpecError(f"{field}.path_template", f"expected exactly one '{{}}' for the column value, found {template!r}")
     size = fields.get(raw, "size", field, "list", [128, 128])
     if len(size) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and 8 <= s <= 2048 for s in size):
@@ -74,6 +75,16 @@ def _image(raw, field):
         "augment": _augment(raw, field),
         "max_pixels": fields.get(raw, "max_pixels", field, "int", 50_000_000, minimum=1),
     }
+
+
+def _one_placeholder(template):
+    """True when `template.format(value)` works and uses the value exactly once ('{{}}' is a literal)."""
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        template.format("x")
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return False
+    return names == [""]
 
 
 def _augment(raw, field):

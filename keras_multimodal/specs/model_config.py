@@ -22,8 +22,11 @@ class ComponentChoice:
             options = dict(raw)
             name = fields.get(options, "name", field, "str")
             options.pop("name")
+            for key in options:
+                if not isinstance(key, str) or not key.isidentifier():
+                    raise SpecError(f"{field}.{key}", f"expected an option name (letters, digits and '_'), found {key!r}")
         else:
-            name, options = fields.get({"name": raw}, "name", field, "str"), {}
+            name, options = fields.read(raw, field, "str"), {}
         if name not in valid:
             raise SpecError(field, f"unknown name {name!r}{fields.close_matches(name, valid)}; valid: {', '.join(valid)}")
         return cls(name=name, options=options)
@@ -44,7 +47,7 @@ class ModelConfig:
         field = "model"
         raw = raw or {}
         fields.check_keys(raw, _KEYS, field)
-        fusion = ComponentChoice.from_raw(raw.get("fusion", "concat"), "model.fusion", components.FUSIONS)
+        fusion = ComponentChoice.from_raw(_or(raw.get("fusion"), "concat"), "model.fusion", components.FUSIONS)
         chosen = fields.get(raw, "encoders", field, "dict", {})
         for name in chosen:
             if name not in inputs:
@@ -52,7 +55,7 @@ class ModelConfig:
         encoders = {}
         for name, spec in inputs.items():
             valid = components.ENCODERS[spec.type]
-            raw_choice = chosen.get(name, components.DEFAULT_ENCODERS[spec.type])
+            raw_choice = _or(chosen.get(name), components.DEFAULT_ENCODERS[spec.type])
             encoders[name] = ComponentChoice.from_raw(raw_choice, f"model.encoders.{name}", valid)
         return cls(
             fusion=fusion,
@@ -61,3 +64,8 @@ class ModelConfig:
             l2=fields.get(raw, "l2", field, "float", 0.0, minimum=0.0),
             hidden_units=fields.get(raw, "hidden_units", field, "int", 64, minimum=1),
         )
+
+
+def _or(value, default):
+    """A null choice means the default, like every other spec key."""
+    return default if value is None else value

@@ -75,7 +75,7 @@ class Spec:
     @property
     def hash(self):
         """Identity of what is trained: the resolved spec, key order ignored."""
-        text = json.dumps(self.raw, sort_keys=True, default=str)
+        text = json.dumps(_text_keys(self.raw), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def with_inputs(self, names):
@@ -86,6 +86,15 @@ class Spec:
         if encoders:
             raw["model"]["encoders"] = {n: v for n, v in encoders.items() if n in names}
         return Spec.from_dict(raw, source=self.source)
+
+
+def _text_keys(node):
+    """Mapping keys as text, so that mixed keys (`1` and `"a"` in data.where) can be sorted."""
+    if isinstance(node, dict):
+        return {str(k): _text_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_text_keys(v) for v in node]
+    return node
 
 
 def _check_columns_distinct(inputs, target):

@@ -36,8 +36,8 @@ class TargetSpec:
                 raise SpecError("target.columns", "multilabel needs `columns:` with at least two binary columns")
         elif columns or column is None:
             raise SpecError("target.column", f"a {task} target needs one `column:` (`columns:` is for multilabel)")
-        positive = tuple(fields.normalize_value(v) for v in fields.get(raw, "positive", field, "list", []))
-        classes = tuple(fields.normalize_value(v) for v in fields.get(raw, "classes", field, "list", []))
+        positive = tuple(fields.values(raw, "positive", field, []))
+        classes = tuple(fields.values(raw, "classes", field, []))
         _check_labels(task, positive, classes)
         return cls(
             task=task,

@@ -12,7 +12,6 @@ from keras_multimodal.data.table import load_table
 from keras_multimodal.errors import DataError
 from keras_multimodal.validation import validate
 
-D = None  # placeholder for readability in parametrised row edits
 
 
 def ids(data):
