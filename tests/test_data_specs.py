@@ -1,0 +1,42 @@
+"""Every spec in data_specs/ validates against its data and trains (tiny, one epoch)."""
+
+from pathlib import Path
+
+import pytest
+
+import keras_multimodal as kmm
+from keras_multimodal.specs.loader import DEMO_SPEC
+from keras_multimodal.validation import validate
+
+SPECS = Path(__file__).resolve().parents[1] / "data_specs"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+REAL = sorted(p.name for p in SPECS.glob("*.yaml") if p.name != "demo.yaml")
+# Small but real: enough rows for every split and class, images shrunk for CPU.
+TINY = {
+    "covid_cxr.yaml": {"inputs__xray__size": [32, 32], "inputs__notes__sequence_length": 64},
+    "petfinder.yaml": {"data__limit": 400},
+    "petfinder_multiclass.yaml": {"data__limit": 600},
+    "womens_clothing.yaml": {"data__limit": 400},
+    "womens_clothing_rating.yaml": {"data__limit": 400},
+}
+
+
+def test_demo_spec_in_data_specs_is_the_embedded_one():
+    assert (SPECS / "demo.yaml").read_text() == DEMO_SPEC.read_text()
+
+
+def test_every_real_spec_has_a_tiny_setting():
+    assert sorted(TINY) == REAL
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the checkout")
+@pytest.mark.parametrize("name", REAL)
+def test_spec_validates_and_trains(name, tmp_path):
+    spec = kmm.load_spec(SPECS / name, training__epochs=1, training__baselines=False, **TINY[name])
+    summary = validate(spec)
+    assert min(summary["rows_per_split"].values()) > 0
+    run = kmm.train(spec, out=tmp_path / "run", verbose=0)
+    metrics = run.metrics
+    main = "rmse" if spec.target.task == "regression" else "auroc"
+    assert metrics["test"][main] is not None
+    assert (run.path / "serving" / "saved_model.pb").is_file()
