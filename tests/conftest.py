@@ -207,3 +207,16 @@ def make_tri_modal(tmp_path):
 
 # Trained-run fixtures (one tiny demo run per session), shared by training/export tests.
 pytest_plugins = ["run_fixtures"]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow acceptance test: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
