@@ -93,7 +93,7 @@ def test_idempotent_then_regenerates_on_new_parameters(tmp_path):
     assert make_synthetic_dataset(root, rows=60, seed=1) == csv
     assert csv.stat().st_mtime_ns == stamp
     manifest = json.loads((root / "manifest.json").read_text())
-    assert manifest == {"generator": "demo", "version": 1, "rows": 60, "seed": 1,
+    assert manifest == {"generator": "demo", "version": synthetic.VERSION, "rows": 60, "seed": 1,
                         "image_size": 64}
     make_synthetic_dataset(root, rows=70, seed=1)
     assert len(pd.read_csv(csv)) == 70

@@ -87,7 +87,7 @@ def test_embedded_demo_loads_without_a_path(monkeypatch, tmp_path):
     assert spec.name == "demo"
     assert spec.source == str(DEMO_SPEC)
     assert spec.data.root == str((tmp_path / "demo").resolve())
-    assert spec.data.generate == {"name": "demo", "rows": 1200, "seed": 0, "image_size": 64}
+    assert spec.data.generate == {"name": "demo", "rows": 2000, "seed": 0, "image_size": 64}
     assert not (tmp_path / "demo").exists(), "loading a spec must not generate data"
 
 
