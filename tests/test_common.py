@@ -53,30 +53,39 @@ def test_encoder_contract_and_keras_round_trip(name, tmp_path):
     kwargs, inputs, data = encoder_case(name)
     encoder = get_encoder(name, **kwargs)
     model = keras.Model(inputs, encoder(inputs))
-    out = np.asarray(model(data))
-    assert out.shape == (BATCH, encoder.output_dim)
-    assert np.all(np.isfinite(out))
+    out = {k: np.asarray(v) for k, v in model(data).items()}
+    assert out["pooled"].shape == (BATCH, encoder.output_dim)
+    assert set(out) in ({"pooled"}, {"pooled", "tokens", "token_mask"})
+    if "tokens" in out:
+        assert out["tokens"].ndim == 3 and out["token_mask"].shape == out["tokens"].shape[:2]
+        assert set(np.unique(out["token_mask"])) <= {0.0, 1.0}
+        # Masked tokens carry no value.
+        assert np.all(out["tokens"][out["token_mask"] == 0] == 0)
+    for value in out.values():
+        assert np.all(np.isfinite(value))
     clone = type(encoder).from_config(encoder.get_config())
     assert clone.get_config() == encoder.get_config()
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    np.testing.assert_allclose(np.asarray(loaded(data)), out, atol=1e-6)
+    for key, value in loaded(data).items():
+        np.testing.assert_allclose(np.asarray(value), out[key], atol=1e-6)
 
 
 @pytest.mark.parametrize("name", list_fusions())
 def test_fusion_ignores_absent_modality_values(name, tmp_path):
     rng = np.random.default_rng(1)
-    features = {k: keras.Input((d,)) for k, d in (("a", 4), ("b", 3))}
+    features = {k: {"pooled": keras.Input((d,))} for k, d in (("a", 4), ("b", 3))}
     present = {k: keras.Input((1,)) for k in features}
     fused = get_fusion(name)(features, present)
     model = keras.Model({"f": features, "p": present}, fused)
-    values = {k: rng.normal(size=(BATCH, d)).astype("float32") for k, d in (("a", 4), ("b", 3))}
+    values = {k: {"pooled": rng.normal(size=(BATCH, d)).astype("float32")} for k, d in (("a", 4), ("b", 3))}
     flags = {"a": np.ones((BATCH, 1), "float32"), "b": np.array([[1], [0], [1], [0]], "float32")}
     out = np.asarray(model({"f": values, "p": flags}))
-    noisy = dict(values, b=values["b"] + 100.0 * (1 - flags["b"]))  # garbage where b is absent
+    noisy = dict(values, b={"pooled": values["b"]["pooled"] + 100.0 * (1 - flags["b"])})  # garbage where absent
     np.testing.assert_allclose(np.asarray(model({"f": noisy, "p": flags})), out, atol=1e-5)
     # Batch independence: a row's output does not depend on the other rows.
-    single = np.asarray(model({"f": {k: v[1:2] for k, v in values.items()}, "p": {k: v[1:2] for k, v in flags.items()}}))
+    one = {k: {"pooled": v["pooled"][1:2]} for k, v in values.items()}
+    single = np.asarray(model({"f": one, "p": {k: v[1:2] for k, v in flags.items()}}))
     np.testing.assert_allclose(single, out[1:2], atol=1e-5)
     model.save(tmp_path / "f.keras")
     loaded = keras.saving.load_model(tmp_path / "f.keras", safe_mode=True)

@@ -1,6 +1,7 @@
 """A small convolutional image encoder."""
 
 import keras
+from keras import ops
 
 from keras_multimodal.encoders.registry import register_encoder
 
@@ -20,7 +21,8 @@ class ImageCNNEncoder(keras.layers.Layer):
         inputs: float tensor `(batch, height, width, channels)` in [0, 1].
 
     Returns:
-        `(batch, output_dim)` tensor.
+        dict: `pooled` `(batch, output_dim)`; `tokens` `(batch, h * w, filters[-1])`,
+        the last feature map's cells; `token_mask` `(batch, h * w)` of ones.
     """
 
     def __init__(self, filters=(16, 32, 64), kernel_size=3, output_dim=64, dropout=0.2, l2=0.0, **kwargs):
@@ -56,11 +58,10 @@ class ImageCNNEncoder(keras.layers.Layer):
         x = inputs
         for layer in self.blocks:
             x = layer(x, training=training)
-        x = self.drop(self.pool(x), training=training)
-        return self.projection(x)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.output_dim)
+        pooled = self.projection(self.drop(self.pool(x), training=training))
+        height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+        tokens = ops.reshape(x, (-1, height * width, channels))
+        return {"pooled": pooled, "tokens": tokens, "token_mask": ops.ones_like(tokens[..., 0])}
 
     def get_config(self):
         config = super().get_config()

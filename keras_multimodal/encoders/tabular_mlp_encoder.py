@@ -24,7 +24,7 @@ class TabularMLPEncoder(keras.layers.Layer):
             `(batch, num_numeric)` float flags, `categorical` `(batch, num_categorical)` int.
 
     Returns:
-        `(batch, units[-1])` tensor.
+        dict: `pooled` `(batch, units[-1])` (no token sequence).
     """
 
     def __init__(self, num_numeric=0, category_sizes=(), embedding_dim=8, units=(64,), dropout=0.2, l2=0.0, **kwargs):
@@ -64,10 +64,7 @@ class TabularMLPEncoder(keras.layers.Layer):
         x = ops.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
         for dense, drop in zip(self.dense, self.drops):
             x = drop(dense(x), training=training)
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return (None, self.output_dim)
+        return {"pooled": x}
 
     def get_config(self):
         config = super().get_config()

@@ -1,6 +1,7 @@
 """An LSTM text encoder over token ids."""
 
 import keras
+from keras import ops
 
 from keras_multimodal.encoders.registry import register_encoder
 
@@ -20,7 +21,9 @@ class TextLSTMEncoder(keras.layers.Layer):
         inputs: int tensor `(batch, sequence_length)`, 0 = padding.
 
     Returns:
-        `(batch, units)` tensor.
+        dict: `pooled` `(batch, units)`, the state after the last real token;
+        `tokens` `(batch, sequence_length, units)`, zero at padding; `token_mask`
+        `(batch, sequence_length)`, 1 at real tokens.
     """
 
     def __init__(self, vocabulary_size, embedding_dim=64, units=64, dropout=0.2, l2=0.0, **kwargs):
@@ -35,7 +38,14 @@ class TextLSTMEncoder(keras.layers.Layer):
         self.embedding = keras.layers.Embedding(
             self.vocabulary_size, self.embedding_dim, mask_zero=True, embeddings_regularizer=regularizer, name="embedding"
         )
-        self.lstm = keras.layers.LSTM(self.units, dropout=self.dropout, kernel_regularizer=regularizer, name="lstm")
+        self.lstm = keras.layers.LSTM(
+            self.units,
+            dropout=self.dropout,
+            kernel_regularizer=regularizer,
+            return_sequences=True,
+            return_state=True,
+            name="lstm",
+        )
 
     def build(self, input_shape):
         self.embedding.build(input_shape)
@@ -44,10 +54,9 @@ class TextLSTMEncoder(keras.layers.Layer):
     def call(self, inputs, training=None):
         x = self.embedding(inputs)
         mask = self.embedding.compute_mask(inputs)
-        return self.lstm(x, mask=mask, training=training)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.units)
+        sequence, state, _ = self.lstm(x, mask=mask, training=training)
+        token_mask = ops.cast(mask, sequence.dtype)
+        return {"pooled": state, "tokens": sequence * token_mask[..., None], "token_mask": token_mask}
 
     def get_config(self):
         config = super().get_config()

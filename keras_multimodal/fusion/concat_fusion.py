@@ -15,7 +15,8 @@ class ConcatFusion(keras.layers.Layer):
     followed by the presence flag itself, so the head knows which inputs it saw.
 
     Call arguments:
-        features: dict of `(batch, dim)` tensors keyed by input name.
+        features: dict keyed by input name of encoder outputs (dicts with a
+            `pooled` `(batch, dim)` tensor).
         present: dict of `(batch, 1)` float tensors (1 = present) with the same keys.
 
     Returns:
@@ -25,10 +26,7 @@ class ConcatFusion(keras.layers.Layer):
     def call(self, features, present):
         parts = []
         for name in sorted(features):
-            flag = ops.cast(present[name], features[name].dtype)
-            parts += [features[name] * flag, flag]
+            pooled = features[name]["pooled"]
+            flag = ops.cast(present[name], pooled.dtype)
+            parts += [pooled * flag, flag]
         return ops.concatenate(parts, axis=-1)
-
-    def compute_output_shape(self, features_shape, present_shape):
-        width = sum(shape[-1] + 1 for shape in features_shape.values())
-        return (None, width)

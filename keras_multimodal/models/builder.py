@@ -4,6 +4,7 @@ import keras
 
 from keras_multimodal.encoders import ENCODERS_REGISTRY
 from keras_multimodal.fusion import FUSIONS_REGISTRY
+from keras_multimodal.layers.modality_dropout import ModalityDropout
 from keras_multimodal.layers.target_scaling import TargetScaling
 from keras_multimodal.models.model_inputs import model_inputs
 
@@ -27,11 +28,41 @@ def build_model(spec, preprocessor=None):
         encoder = _encoder(spec, name, sizes[name])
         features[name] = encoder(encoder_inputs[name])
         present[name] = inputs[f"{name}_present"]
-    choice = spec.model.fusion
-    fusion = FUSIONS_REGISTRY.create(choice.name, field="model.fusion", name="fusion", **choice.options)
+    if spec.training.modality_dropout > 0 and len(present) > 1:
+        present = ModalityDropout(spec.training.modality_dropout, seed=spec.training.seed, name="modality_dropout")(present)
+    fusion = _fusion(spec, preprocessor)
     x = fusion(features, present)
-    outputs = _head(spec, preprocessor, x)
+    if getattr(fusion, "produces_output", False):
+        outputs = _finish(spec, preprocessor, x)
+    else:
+        outputs = _head(spec, preprocessor, x)
     return keras.Model(inputs=inputs, outputs=outputs, name=spec.name)
+
+
+def _output_units(spec, preprocessor):
+    classes = preprocessor["__target__"]["classes"]
+    task = spec.target.task
+    units = 1 if task in ("binary", "regression") else len(classes)
+    activation = {"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax", "regression": "linear"}[task]
+    return units, activation
+
+
+def _fusion(spec, preprocessor):
+    choice = spec.model.fusion
+    cls = FUSIONS_REGISTRY.get_class(choice.name)
+    kwargs = dict(choice.options)
+    if getattr(cls, "produces_output", False):
+        # Decision-level fusions end in the task's output layer themselves.
+        kwargs["output_units"], kwargs["output_activation"] = _output_units(spec, preprocessor)
+        kwargs.setdefault("dropout", spec.model.dropout)
+    return FUSIONS_REGISTRY.create(choice.name, field="model.fusion", name="fusion", **kwargs)
+
+
+def _finish(spec, preprocessor, x):
+    if spec.target.task != "regression":
+        return x
+    target = preprocessor["__target__"]
+    return TargetScaling(target["mean"], target["std"], name="output", dtype="float32")(x)
 
 
 def _encoder(spec, name, sizes):
@@ -50,14 +81,8 @@ def _head(spec, preprocessor, x):
     regularizer = keras.regularizers.L2(spec.model.l2) if spec.model.l2 else None
     x = keras.layers.Dense(spec.model.hidden_units, activation="relu", kernel_regularizer=regularizer, name="head_dense")(x)
     x = keras.layers.Dropout(spec.model.dropout, name="head_dropout")(x)
-    task = spec.target.task
-    classes = preprocessor["__target__"]["classes"]
-    if task == "binary":
-        return keras.layers.Dense(1, activation="sigmoid", name="output", dtype="float32")(x)
-    if task == "multiclass":
-        return keras.layers.Dense(len(classes), activation="softmax", name="output", dtype="float32")(x)
-    if task == "multilabel":
-        return keras.layers.Dense(len(classes), activation="sigmoid", name="output", dtype="float32")(x)
-    target = preprocessor["__target__"]
+    units, activation = _output_units(spec, preprocessor)
+    if spec.target.task != "regression":
+        return keras.layers.Dense(units, activation=activation, name="output", dtype="float32")(x)
     x = keras.layers.Dense(1, name="standardised_output", dtype="float32")(x)
-    return TargetScaling(target["mean"], target["std"], name="output", dtype="float32")(x)
+    return _finish(spec, preprocessor, x)

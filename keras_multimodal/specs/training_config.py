@@ -4,7 +4,7 @@ import dataclasses
 
 from keras_multimodal.specs import fields
 
-_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight"}
+_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight", "modality_dropout"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +19,7 @@ class TrainingConfig:
     patience: int = 5
     baselines: bool = True
     class_weight: str | None = None
+    modality_dropout: float = 0.0
 
     @classmethod
     def from_dict(cls, raw):
@@ -34,4 +35,5 @@ class TrainingConfig:
             patience=fields.get(raw, "patience", field, "int", 5, minimum=0),
             baselines=fields.get(raw, "baselines", field, "bool", True),
             class_weight=fields.choice(raw, "class_weight", field, ("none", "balanced"), "none"),
+            modality_dropout=fields.get(raw, "modality_dropout", field, "float", 0.0, minimum=0.0, maximum=0.9),
         )
