@@ -55,6 +55,8 @@ def _fusion(spec, preprocessor):
         # Decision-level fusions end in the task's output layer themselves.
         kwargs["output_units"], kwargs["output_activation"] = _output_units(spec, preprocessor)
         kwargs.setdefault("dropout", spec.model.dropout)
+        kwargs.setdefault("l2", spec.model.l2)
+        kwargs.setdefault("units", spec.model.hidden_units)
     return FUSIONS_REGISTRY.create(choice.name, field="model.fusion", name="fusion", **kwargs)
 
 

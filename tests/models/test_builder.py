@@ -75,3 +75,10 @@ def test_regression_output_is_on_the_target_scale():
     model = build_model(make_spec("regression"), fitted("regression"))
     assert model.get_layer("output").mean == 10.0 and model.get_layer("output").std == 2.0
     assert np.isfinite(model.count_params())
+
+
+def test_decision_fusions_get_the_models_head_settings():
+    model = build_model(make_spec(fusion="late", l2=0.01, hidden_units=16, dropout=0.3), fitted())
+    fusion = model.get_layer("fusion")
+    assert (fusion.units, fusion.l2, fusion.dropout) == (16, 0.01, 0.3)
+    assert model.output_shape == (None, 1)
