@@ -26,7 +26,11 @@ class Preprocessor:
         state = {}
         for name, spec_input in spec.inputs.items():
             fit = {"image": _fit_image, "text": _fit_text, "tabular": _fit_tabular}[spec_input.type]
-            state[name] = {"type": spec_input.type, **fit(spec_input, train.frame)}
+            if spec_input.type == "text" and spec.model.encoders[name].name == "bert":
+                entry = _fit_wordpiece(spec_input, spec.model.encoders[name].options, f"model.encoders.{name}.preset")
+            else:
+                entry = fit(spec_input, train.frame)
+            state[name] = {"type": spec_input.type, **entry}
         state["__target__"] = _fit_target(spec, train)
         return cls(state)
 
@@ -69,6 +73,30 @@ def _fit_text(spec_input, frame):
         "vocabulary": adapt_vocabulary(texts, spec_input.max_tokens, spec_input.standardize),
         "sequence_length": spec_input.sequence_length,
         "standardize": spec_input.standardize,
+    }
+
+
+def _fit_wordpiece(spec_input, options, field):
+    # A pretrained BERT reads the ids of its own WordPiece vocabulary, so the
+    # vocabulary comes from the preset, not from the data (max_tokens and
+    # standardize do not apply); it is stored here so the run directory is
+    # self-contained.
+    from keras_multimodal.data.tf_ops import preset_wordpiece
+    from keras_multimodal.encoders.text_bert_encoder import MINILM
+    from keras_multimodal.encoders.text_bert_encoder import resolve_preset
+    from keras_multimodal.errors import SpecError
+
+    try:
+        preset = resolve_preset(options.get("preset", MINILM))
+    except ValueError as error:
+        raise SpecError(field, str(error)) from None
+    vocabulary, lowercase = preset_wordpiece(preset)
+    return {
+        "tokenizer": "wordpiece",
+        "preset": preset,
+        "vocabulary": vocabulary,
+        "lowercase": lowercase,
+        "sequence_length": spec_input.sequence_length,
     }
 
 

@@ -16,11 +16,49 @@ def adapt_vocabulary(texts, max_tokens, standardize):
 
 
 def text_vectorizer(entry):
+    if entry.get("tokenizer") == "wordpiece":
+        return _WordPieceIds(entry)
     return keras.layers.TextVectorization(
         vocabulary=entry["vocabulary"],
         standardize=standardize_option(entry["standardize"]),
         output_sequence_length=entry["sequence_length"],
     )
+
+
+def preset_wordpiece(preset):
+    """(vocabulary, lowercase) of the WordPiece tokenizer of a local BERT preset directory."""
+    import keras_hub
+
+    tokenizer = keras_hub.models.BertTokenizer.from_preset(preset)
+    if tokenizer.pad_token_id != 0:
+        # The model inputs use id 0 for padding, as every BERT vocabulary does.
+        raise ValueError(f"BERT preset {preset}: [PAD] has id {tokenizer.pad_token_id}, expected 0")
+    return [str(token) for token in tokenizer.get_vocabulary()], bool(tokenizer.lowercase)
+
+
+class _WordPieceIds(tf.Module):
+    """Strings -> `[CLS]` word pieces `[SEP]`, truncated and padded with id 0 to the sequence length.
+
+    An empty text gives all padding, as `TextVectorization` does, so an
+    absent text reaches every text encoder in the same form.
+    """
+
+    def __init__(self, entry):
+        super().__init__()
+        import keras_hub
+
+        self.tokenizer = keras_hub.tokenizers.BertTokenizer(vocabulary=entry["vocabulary"], lowercase=entry["lowercase"])
+        self.packer = keras_hub.layers.StartEndPacker(
+            entry["sequence_length"],
+            start_value=self.tokenizer.cls_token_id,
+            end_value=self.tokenizer.sep_token_id,
+            pad_value=0,
+        )
+
+    def __call__(self, texts):
+        ids = tf.cast(self.packer(self.tokenizer(texts)), tf.int32)
+        present = tf.strings.length(tf.strings.strip(texts)) > 0
+        return tf.where(present[:, None], ids, tf.zeros_like(ids))
 
 
 def category_lookups(entry):
