@@ -8,6 +8,7 @@ import keras_multimodal  # noqa: F401
 from keras_multimodal.encoders import get_encoder
 from keras_multimodal.encoders import list_encoders
 from keras_multimodal.encoders.registry import ENCODERS
+from keras_multimodal.fusion import FUSIONS_REGISTRY
 from keras_multimodal.fusion import get_fusion
 from keras_multimodal.fusion import list_fusions
 from keras_multimodal.specs import components
@@ -24,7 +25,12 @@ def encoder_case(name):
     if modality == "text":
         tokens = rng.integers(0, 50, (BATCH, 12)).astype("int32")
         tokens[0] = 0  # an absent text: all padding
-        return {"vocabulary_size": 50}, keras.Input((12,), dtype="int32"), tokens
+        kwargs = {"vocabulary_size": 50}
+        if name == "bert":  # a tiny random BertBackbone instead of a preset directory
+            import keras_hub
+
+            kwargs["backbone"] = keras_hub.models.BertBackbone(50, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32)
+        return kwargs, keras.Input((12,), dtype="int32"), tokens
     inputs = {"numeric": keras.Input((3,)), "missing": keras.Input((3,)), "categorical": keras.Input((2,), dtype="int32")}
     data = {
         "numeric": rng.normal(size=(BATCH, 3)).astype("float32"),
@@ -71,20 +77,45 @@ def test_encoder_contract_and_keras_round_trip(name, tmp_path):
         np.testing.assert_allclose(np.asarray(value), out[key], atol=1e-6)
 
 
+def fusion_case(name):
+    """Constructor kwargs for a fusion: decision-level fusions get a 2-class softmax output."""
+    if getattr(FUSIONS_REGISTRY.get_class(name), "produces_output", False):
+        return {"output_units": 2, "output_activation": "softmax"}
+    return {}
+
+
+def _garbage_where_absent(values, flags):
+    """Adds 100 to absent rows' encoder outputs (not to masks, nor to padded tokens, which stay 0)."""
+    noisy = {}
+    for name, parts in values.items():
+        absent = 1.0 - flags[name][:, 0]
+        noisy[name] = dict(parts)
+        for part, value in parts.items():
+            if part != "token_mask":
+                extra = 100.0 * absent.reshape((-1,) + (1,) * (value.ndim - 1))
+                noisy[name][part] = value + (extra * parts["token_mask"][..., None] if part == "tokens" else extra)
+    return noisy
+
+
 @pytest.mark.parametrize("name", list_fusions())
 def test_fusion_ignores_absent_modality_values(name, tmp_path):
     rng = np.random.default_rng(1)
-    features = {k: {"pooled": keras.Input((d,))} for k, d in (("a", 4), ("b", 3))}
+    # `a` has a token sequence (like text or image patches), `b` only a pooled vector.
+    shapes = {"a": {"pooled": (4,), "tokens": (5, 4), "token_mask": (5,)}, "b": {"pooled": (3,)}}
+    features = {k: {part: keras.Input(s) for part, s in parts.items()} for k, parts in shapes.items()}
     present = {k: keras.Input((1,)) for k in features}
-    fused = get_fusion(name)(features, present)
+    fused = get_fusion(name, **fusion_case(name))(features, present)
     model = keras.Model({"f": features, "p": present}, fused)
-    values = {k: {"pooled": rng.normal(size=(BATCH, d)).astype("float32")} for k, d in (("a", 4), ("b", 3))}
-    flags = {"a": np.ones((BATCH, 1), "float32"), "b": np.array([[1], [0], [1], [0]], "float32")}
+    values = {k: {part: rng.normal(size=(BATCH, *s)).astype("float32") for part, s in parts.items()} for k, parts in shapes.items()}
+    values["a"]["token_mask"] = np.array([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], "float32")
+    values["a"]["tokens"] *= values["a"]["token_mask"][..., None]
+    flags = {"a": np.array([[1], [1], [0], [1]], "float32"), "b": np.array([[1], [0], [1], [0]], "float32")}
     out = np.asarray(model({"f": values, "p": flags}))
-    noisy = dict(values, b={"pooled": values["b"]["pooled"] + 100.0 * (1 - flags["b"])})  # garbage where absent
+    assert np.all(np.isfinite(out))
+    noisy = _garbage_where_absent(values, flags)
     np.testing.assert_allclose(np.asarray(model({"f": noisy, "p": flags})), out, atol=1e-5)
     # Batch independence: a row's output does not depend on the other rows.
-    one = {k: {"pooled": v["pooled"][1:2]} for k, v in values.items()}
+    one = {k: {part: v[1:2] for part, v in parts.items()} for k, parts in values.items()}
     single = np.asarray(model({"f": one, "p": {k: v[1:2] for k, v in flags.items()}}))
     np.testing.assert_allclose(single, out[1:2], atol=1e-5)
     model.save(tmp_path / "f.keras")

@@ -5,9 +5,9 @@ here; `tests/specs/test_components.py` checks they equal the live registries.
 """
 
 ENCODERS = {
-    "image": ("cnn",),
-    "text": ("lstm",),
-    "tabular": ("mlp",),
+    "image": ("cnn", "backbone", "patches"),
+    "text": ("lstm", "bilstm", "gru", "cnn1d", "transformer", "bert"),
+    "tabular": ("mlp", "tokens"),
 }
 DEFAULT_ENCODERS = {"image": "cnn", "text": "lstm", "tabular": "mlp"}
-FUSIONS = ("concat",)
+FUSIONS = ("concat", "late", "hybrid", "attention", "multihead", "gated", "cross_attention")
