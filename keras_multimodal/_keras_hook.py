@@ -45,7 +45,19 @@ class _RegisteringLoader(importlib.abc.Loader):
         self.loader.exec_module(module)
         if self.finder in sys.meta_path:
             sys.meta_path.remove(self.finder)
-        register_components()
+        # When one of our own modules imported Keras, registering now would
+        # re-enter that half-imported module; the package's own loading paths
+        # (builder, Run.model) import the registries themselves.
+        if not _importing_own_module():
+            register_components()
+
+
+def _importing_own_module():
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if name.startswith("keras_multimodal.") and getattr(spec, "_initializing", False):
+            return True
+    return False
 
 
 def install():

@@ -60,7 +60,9 @@ class Run:
         if self._model is None:
             import keras
 
-            import keras_multimodal  # noqa: F401  (registers the layers)
+            from keras_multimodal._keras_hook import register_components
+
+            register_components()
 
             self._model = keras.saving.load_model(self.path / "model.keras", safe_mode=True)
         return self._model

@@ -53,3 +53,13 @@ def test_no_module_level_heavy_imports_outside_data_and_export():
                 assert root not in ("matplotlib", "seaborn", "keras_tuner"), (relative, name)
                 if root == "tensorflow":
                     assert relative in allowed_tf, (relative, name)
+
+
+def test_importing_a_subpackage_first_does_not_break_registration():
+    code = (
+        "from keras_multimodal.layers import ModalityDropout\n"
+        "from keras_multimodal.fusion import list_fusions\n"
+        "from keras_multimodal.encoders import list_encoders\n"
+        "print(len(list_fusions()) > 1, len(list_encoders()) > 3)"
+    )
+    assert run(code).splitlines()[-1] == "True True"

@@ -82,3 +82,14 @@ def test_decision_fusions_get_the_models_head_settings():
     fusion = model.get_layer("fusion")
     assert (fusion.units, fusion.l2, fusion.dropout) == (16, 0.01, 0.3)
     assert model.output_shape == (None, 1)
+
+
+def test_modality_dropout_is_inserted_only_when_asked():
+    raw_spec = make_spec()
+    model = build_model(raw_spec, fitted())
+    assert "modality_dropout" not in [layer.name for layer in model.layers]
+    from keras_multimodal.specs.spec import Spec
+
+    raw = dict(raw_spec.raw, training={"modality_dropout": 0.3})
+    model = build_model(Spec.from_dict(raw), fitted())
+    assert model.get_layer("modality_dropout").rate == 0.3
