@@ -121,3 +121,35 @@ def test_fusion_ignores_absent_modality_values(name, tmp_path):
     model.save(tmp_path / "f.keras")
     loaded = keras.saving.load_model(tmp_path / "f.keras", safe_mode=True)
     np.testing.assert_allclose(np.asarray(loaded({"f": values, "p": flags})), out, atol=1e-6)
+
+
+@pytest.fixture
+def mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("name", list_encoders())
+def test_encoder_under_mixed_float16(name, mixed_precision):
+    kwargs, inputs, data = encoder_case(name)
+    outputs = get_encoder(name, **kwargs)(inputs)
+    model = keras.Model(inputs, outputs)
+    for value in model(data).values():
+        assert np.all(np.isfinite(np.asarray(value, dtype="float32")))
+
+
+@pytest.mark.parametrize("name", list_fusions())
+def test_fusion_under_mixed_float16(name, mixed_precision):
+    rng = np.random.default_rng(2)
+    shapes = {"a": {"pooled": (4,), "tokens": (5, 4), "token_mask": (5,)}, "b": {"pooled": (3,)}}
+    features = {k: {part: keras.Input(s) for part, s in parts.items()} for k, parts in shapes.items()}
+    present = {k: keras.Input((1,)) for k in features}
+    model = keras.Model({"f": features, "p": present}, get_fusion(name, **fusion_case(name))(features, present))
+    values = {k: {part: rng.normal(size=(BATCH, *s)).astype("float32") for part, s in parts.items()} for k, parts in shapes.items()}
+    values["a"]["token_mask"] = np.ones((BATCH, 5), "float32")
+    flags = {"a": np.array([[1], [0], [1], [0]], "float32"), "b": np.array([[1], [1], [0], [0]], "float32")}
+    out = np.asarray(model({"f": values, "p": flags}), dtype="float32")
+    assert np.all(np.isfinite(out))  # the last row has no modality at all

@@ -39,6 +39,10 @@ def test_fusion_trains_reloads_and_predicts_without_a_modality(fusion, demo_root
     np.testing.assert_allclose(
         predict_scores(reloaded, data, run.preprocessor), predict_scores(run.model, data, run.preprocessor), atol=1e-6
     )
+    # Batch independence: a row scores the same alone as among the others.
+    together = run.predict(rows)["score"].to_numpy()
+    alone = run.predict(rows.iloc[[3]])["score"].to_numpy()
+    np.testing.assert_allclose(alone, together[3:4], atol=1e-6)
     for name in MODALITY_COLUMNS:
         scores = run.predict(without(rows, name))["score"].to_numpy()
         assert np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1)), name
