@@ -4,7 +4,7 @@ import dataclasses
 
 from keras_multimodal.specs import fields
 
-_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight", "modality_dropout"}
+_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight", "modality_dropout", "reduce_lr", "tensorboard"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +20,8 @@ class TrainingConfig:
     baselines: bool = True
     class_weight: str | None = None
     modality_dropout: float = 0.0
+    reduce_lr: dict | None = None
+    tensorboard: bool = False
 
     @classmethod
     def from_dict(cls, raw):
@@ -36,4 +38,24 @@ class TrainingConfig:
             baselines=fields.get(raw, "baselines", field, "bool", True),
             class_weight=fields.choice(raw, "class_weight", field, ("none", "balanced"), "none"),
             modality_dropout=fields.get(raw, "modality_dropout", field, "float", 0.0, minimum=0.0, maximum=0.9),
+            reduce_lr=_reduce_lr(raw),
+            tensorboard=fields.get(raw, "tensorboard", field, "bool", False),
         )
+
+
+def _reduce_lr(raw):
+    """`reduce_lr: {factor, patience, min_lr, cooldown}` or `true` for the defaults; absent = off."""
+    value = raw.get("reduce_lr")
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    field = "training.reduce_lr"
+    value = fields.get({"reduce_lr": value}, "reduce_lr", "training", "dict")
+    fields.check_keys(value, {"factor", "patience", "min_lr", "cooldown"}, field)
+    return {
+        "factor": fields.get(value, "factor", field, "float", 0.5, minimum=0.01, maximum=0.99),
+        "patience": fields.get(value, "patience", field, "int", 2, minimum=0),
+        "min_lr": fields.get(value, "min_lr", field, "float", 1e-6, minimum=0.0),
+        "cooldown": fields.get(value, "cooldown", field, "int", 0, minimum=0),
+    }

@@ -49,13 +49,7 @@ def fit_model(spec, prepared, directory, verbose=1):
     data = prepared.data
     train = make_dataset(data.split("train"), transform, training.batch_size, training=True, seed=training.seed)
     val = make_dataset(data.split("val"), transform, training.batch_size)
-    stopper = None
-    if training.patience:
-        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=training.patience)
-    callbacks = [
-        RunProgress(directory, early_stopping=stopper),
-        keras.callbacks.BackupAndRestore(str(directory / "backup"), double_checkpoint=True),
-    ] + ([stopper] if stopper else [])
+    callbacks = _callbacks(training, directory)
     model.fit(
         train,
         validation_data=val,
@@ -66,6 +60,23 @@ def fit_model(spec, prepared, directory, verbose=1):
     )
     save_model(model, model_path)
     return model
+
+
+def _callbacks(training, directory):
+    """RunProgress first (history on disk before the backup), then backup, then the rest."""
+    stopper = reducer = None
+    if training.patience:
+        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=training.patience)
+    if training.reduce_lr:
+        reducer = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **training.reduce_lr)
+    callbacks = [
+        RunProgress(directory, early_stopping=stopper, reduce_lr=reducer),
+        keras.callbacks.BackupAndRestore(str(directory / "backup"), double_checkpoint=True),
+    ]
+    callbacks += [c for c in (stopper, reducer) if c is not None]
+    if training.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(directory / "tensorboard")))
+    return callbacks
 
 
 def _class_weight(spec, train):

@@ -25,13 +25,16 @@ class RunProgress(keras.callbacks.Callback):
         directory: str. Where `history.csv` and `best.weights.h5` go.
         monitor: str. The logged value to minimise. Defaults to `"val_loss"`.
         early_stopping: `keras.callbacks.EarlyStopping` or None, whose state is restored.
+        reduce_lr: `keras.callbacks.ReduceLROnPlateau` or None, whose state is
+            restored (the learning rate itself is in the optimizer's saved variables).
     """
 
-    def __init__(self, directory, monitor="val_loss", early_stopping=None):
+    def __init__(self, directory, monitor="val_loss", early_stopping=None, reduce_lr=None):
         super().__init__()
         self.directory = Path(directory)
         self.monitor = monitor
         self.early_stopping = early_stopping
+        self.reduce_lr = reduce_lr
         self.history_path = self.directory / "history.csv"
         self.best_path = self.directory / "best.weights.h5"
         self.rows = []
@@ -47,9 +50,14 @@ class RunProgress(keras.callbacks.Callback):
             self._track_best(row["epoch"], row.get(self.monitor), save=False)
         if self.early_stopping is not None and self.rows:
             self._restore_early_stopping()
+        if self.reduce_lr is not None and self.rows:
+            self._restore_reduce_lr()
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None and "learning_rate" not in row:
+            row["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
         self.rows = [r for r in self.rows if r["epoch"] < epoch] + [row]
         self._track_best(epoch, row.get(self.monitor), save=True)
         write_csv(self.history_path, pd.DataFrame(self.rows))
@@ -81,3 +89,17 @@ class RunProgress(keras.callbacks.Callback):
         stopper.wait = len(values) - 1 - best_index
         if stopper.wait >= stopper.patience:
             self.model.stop_training = True
+
+    def _restore_reduce_lr(self):
+        # The rate logged in row i is the rate used in epoch i, so a change
+        # between rows i-1 and i means the callback cut it at the end of epoch i-1.
+        values = [r.get(self.monitor, np.inf) for r in self.rows]
+        rates = [r.get("learning_rate") for r in self.rows]
+        last = len(values) - 1
+        cut = max((i - 1 for i in range(1, len(rates)) if rates[i] != rates[i - 1]), default=None)
+        best_index = int(np.argmin(values))
+        reducer = self.reduce_lr
+        reducer.best = float(values[best_index])
+        reducer.cooldown_counter = 0 if cut is None else max(0, reducer.cooldown - (last - cut))
+        since = best_index if cut is None else max(best_index, cut + reducer.cooldown)
+        reducer.wait = 0 if reducer.cooldown_counter else max(0, last - since)

@@ -55,3 +55,40 @@ def test_early_stopping_state_is_rebuilt_from_history(tmp_path):
 
 class _FakeModel:
     stop_training = False
+
+
+def test_reduce_lr_state_is_rebuilt_from_history(tmp_path):
+    import keras
+
+    out = tmp_path / "run"
+    out.mkdir()
+    # Best at epoch 1; the rate was cut after epoch 2 (row 3 shows the new rate).
+    frame = pd.DataFrame({
+        "epoch": [0, 1, 2, 3, 4],
+        "val_loss": [0.5, 0.2, 0.3, 0.4, 0.35],
+        "learning_rate": [0.01, 0.01, 0.01, 0.005, 0.005],
+    })
+    frame.to_csv(out / "history.csv", index=False)
+    reducer = keras.callbacks.ReduceLROnPlateau(patience=3, cooldown=5)
+    progress = RunProgress(out, reduce_lr=reducer)
+    progress.set_model(_FakeModel())
+    progress.on_epoch_begin(5)
+    assert reducer.best == pytest.approx(0.2)
+    assert reducer.cooldown_counter == 3  # cut after epoch 2, epochs 3 and 4 spent in cooldown
+    assert reducer.wait == 0
+    reducer.cooldown = 0
+    progress = RunProgress(out, reduce_lr=reducer)
+    progress.set_model(_FakeModel())
+    progress.on_epoch_begin(5)
+    assert reducer.cooldown_counter == 0
+    assert reducer.wait == 2  # epochs 3 and 4 without improvement since the cut
+
+
+def test_reduce_lr_and_tensorboard_from_the_spec(tmp_path, make_demo_spec):
+    spec = make_demo_spec(training__epochs=2, training__baselines=False, training__reduce_lr={"factor": 0.1, "patience": 0}, training__tensorboard=True)
+    run = kmm.train(spec, out=tmp_path / "run", verbose=0)
+    history = pd.read_csv(run.path / "history.csv")
+    rates = history["learning_rate"].to_numpy()
+    assert rates[0] == pytest.approx(spec.training.learning_rate)
+    assert all(b in (pytest.approx(a), pytest.approx(a * 0.1)) for a, b in zip(rates, rates[1:]))
+    assert any((run.path / "tensorboard").rglob("*tfevents*"))
