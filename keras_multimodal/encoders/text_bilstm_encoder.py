@@ -3,11 +3,12 @@
 import keras
 from keras import ops
 
+from keras_multimodal.encoders.recurrent_text_base import RecurrentTextEncoder
 from keras_multimodal.encoders.registry import register_encoder
 
 
 @register_encoder("bilstm", modality="text")
-class TextBiLSTMEncoder(keras.layers.Layer):
+class TextBiLSTMEncoder(RecurrentTextEncoder):
     """Embedding (padding id 0 masked) followed by a bidirectional LSTM.
 
     The forward and backward LSTMs each read the real tokens only (the mask
@@ -32,18 +33,9 @@ class TextBiLSTMEncoder(keras.layers.Layer):
         1 at real tokens.
     """
 
-    def __init__(self, vocabulary_size, embedding_dim=64, units=64, dropout=0.2, l2=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.vocabulary_size = int(vocabulary_size)
-        self.embedding_dim = int(embedding_dim)
-        self.units = int(units)
-        self.dropout = float(dropout)
-        self.l2 = float(l2)
-        self.output_dim = 2 * self.units
-        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
-        self.embedding = keras.layers.Embedding(
-            self.vocabulary_size, self.embedding_dim, mask_zero=True, embeddings_regularizer=regularizer, name="embedding"
-        )
+    directions = 2
+
+    def make_rnn(self, regularizer):
         lstm = keras.layers.LSTM(
             self.units,
             dropout=self.dropout,
@@ -52,27 +44,8 @@ class TextBiLSTMEncoder(keras.layers.Layer):
             return_state=True,
             name="lstm",
         )
-        self.bilstm = keras.layers.Bidirectional(lstm, merge_mode="concat", name="bidirectional")
+        return keras.layers.Bidirectional(lstm, merge_mode="concat", name="bidirectional")
 
-    def build(self, input_shape):
-        self.embedding.build(input_shape)
-        self.bilstm.build((input_shape[0], input_shape[1], self.embedding_dim))
-
-    def call(self, inputs, training=None):
-        x = self.embedding(inputs)
-        mask = self.embedding.compute_mask(inputs)
-        sequence, forward_h, _, backward_h, _ = self.bilstm(x, mask=mask, training=training)
-        token_mask = ops.cast(mask, sequence.dtype)
-        pooled = ops.concatenate([forward_h, backward_h], axis=-1)
-        return {"pooled": pooled, "tokens": sequence * token_mask[..., None], "token_mask": token_mask}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            vocabulary_size=self.vocabulary_size,
-            embedding_dim=self.embedding_dim,
-            units=self.units,
-            dropout=self.dropout,
-            l2=self.l2,
-        )
-        return config
+    def final_state(self, states):
+        # Keras returns [forward h, forward c, backward h, backward c].
+        return ops.concatenate([states[0], states[2]], axis=-1)

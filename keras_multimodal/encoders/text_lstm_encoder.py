@@ -1,13 +1,13 @@
 """An LSTM text encoder over token ids."""
 
 import keras
-from keras import ops
 
+from keras_multimodal.encoders.recurrent_text_base import RecurrentTextEncoder
 from keras_multimodal.encoders.registry import register_encoder
 
 
 @register_encoder("lstm", modality="text")
-class TextLSTMEncoder(keras.layers.Layer):
+class TextLSTMEncoder(RecurrentTextEncoder):
     """Embedding (padding id 0 masked) followed by an LSTM; the last state is the output.
 
     Args:
@@ -26,19 +26,8 @@ class TextLSTMEncoder(keras.layers.Layer):
         `(batch, sequence_length)`, 1 at real tokens.
     """
 
-    def __init__(self, vocabulary_size, embedding_dim=64, units=64, dropout=0.2, l2=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.vocabulary_size = int(vocabulary_size)
-        self.embedding_dim = int(embedding_dim)
-        self.units = int(units)
-        self.dropout = float(dropout)
-        self.l2 = float(l2)
-        self.output_dim = self.units
-        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
-        self.embedding = keras.layers.Embedding(
-            self.vocabulary_size, self.embedding_dim, mask_zero=True, embeddings_regularizer=regularizer, name="embedding"
-        )
-        self.lstm = keras.layers.LSTM(
+    def make_rnn(self, regularizer):
+        return keras.layers.LSTM(
             self.units,
             dropout=self.dropout,
             kernel_regularizer=regularizer,
@@ -47,24 +36,6 @@ class TextLSTMEncoder(keras.layers.Layer):
             name="lstm",
         )
 
-    def build(self, input_shape):
-        self.embedding.build(input_shape)
-        self.lstm.build((input_shape[0], input_shape[1], self.embedding_dim))
-
-    def call(self, inputs, training=None):
-        x = self.embedding(inputs)
-        mask = self.embedding.compute_mask(inputs)
-        sequence, state, _ = self.lstm(x, mask=mask, training=training)
-        token_mask = ops.cast(mask, sequence.dtype)
-        return {"pooled": state, "tokens": sequence * token_mask[..., None], "token_mask": token_mask}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            vocabulary_size=self.vocabulary_size,
-            embedding_dim=self.embedding_dim,
-            units=self.units,
-            dropout=self.dropout,
-            l2=self.l2,
-        )
-        return config
+    def final_state(self, states):
+        # The first returned state is the output after the last real token.
+        return states[0]
