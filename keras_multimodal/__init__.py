@@ -20,6 +20,10 @@ _LAZY = {
     "build_model": ("keras_multimodal.models.builder", "build_model"),
     "make_synthetic_dataset": ("keras_multimodal.data.synthetic", "make_synthetic_dataset"),
     "validate": ("keras_multimodal.validation", "validate"),
+    "compare": ("keras_multimodal.training.compare", "compare"),
+    "cross_validate": ("keras_multimodal.training.cross_validation", "cross_validate"),
+    "tune": ("keras_multimodal.tuning.search", "tune"),
+    "evaluate_run": ("keras_multimodal.training.evaluate_run", "evaluate_run"),
 }
 
 __all__ = [
@@ -30,9 +34,13 @@ __all__ = [
     "SpecError",
     "__version__",
     "build_model",
+    "compare",
+    "cross_validate",
+    "evaluate_run",
     "load_spec",
     "make_synthetic_dataset",
     "train",
+    "tune",
     "validate",
 ]
 

@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from keras_multimodal.errors import KMMError
 
@@ -34,12 +35,43 @@ def _parser():
     predict.add_argument("--out", default="predictions.csv", help="output CSV (default: predictions.csv)")
     predict.add_argument("--debug", action="store_true", help="show tracebacks")
 
+    evaluate = commands.add_parser("evaluate", help="re-evaluate a finished run (its own data, or a labelled --table)")
+    evaluate.add_argument("run_dir", help="a run directory written by `kmm train`")
+    evaluate.add_argument("--table", help="labelled .csv/.parquet/.jsonl table; results go to RUN_DIR/evaluations/<stem>/")
+    evaluate.add_argument("--data-root", help="folder that the table's image paths are relative to (default: the table's folder)")
+    evaluate.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    tune = commands.add_parser("tune", help="Keras Tuner search over the spec's tuning: space, then train the best")
+    tune.add_argument("spec", nargs="?", help="YAML data spec (default: the embedded demo)")
+    _spec_options(tune)
+    tune.add_argument("--tuner", choices=("random", "grid", "hyperband", "bayesian"), help="override tuning.tuner")
+    tune.add_argument("--max-trials", type=int, help="override tuning.max_trials")
+    tune.add_argument("--executions-per-trial", type=int, help="override tuning.executions_per_trial")
+    tune.add_argument("--out", help="tuning folder; re-run with the same one to resume (default: runs/<name>-tune)")
+    tune.add_argument("--quiet", action="store_true", help="no per-trial display or progress bars")
+
+    _compare_cv_parsers(commands)
+
     demo = commands.add_parser("demo-data", help="write the synthetic demo dataset to a folder")
     demo.add_argument("out", help="destination folder")
     demo.add_argument("--rows", type=int, default=1200)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
+
+
+def _compare_cv_parsers(commands):
+    compare = commands.add_parser("compare", help="train every fusion and one model per modality on one split; compare with paired CIs")
+    compare.add_argument("spec", nargs="?", help="YAML data spec (default: the embedded demo)")
+    compare.add_argument("--fusions", help="comma-separated fusion names (default: all)")
+    cv = commands.add_parser("cv", help="stratified (grouped) K-fold cross-validation; mean and sd per metric")
+    cv.add_argument("spec", nargs="?", help="YAML data spec (default: the embedded demo)")
+    cv.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+    for parser, default in ((compare, "runs/<name>-compare"), (cv, "runs/<name>-cv<folds>")):
+        _spec_options(parser)
+        parser.add_argument("--out", help=f"folder of the member runs; re-run with the same one to resume (default: {default})")
+        parser.add_argument("--epochs", type=int, help="override training.epochs")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _spec_options(parser):
@@ -99,13 +131,57 @@ def cmd_predict(args):
     print(args.out)
 
 
+def cmd_evaluate(args):
+    from keras_multimodal.training.evaluate_run import evaluate_run
+
+    metrics, directory = evaluate_run(args.run_dir, table=args.table, data_root=args.data_root)
+    test = metrics.get("test", {})
+    shown = ", ".join(f"{k}={test[k]:.4f}" for k in ("auroc", "auprc", "f1_macro", "accuracy", "rmse", "mae", "r2") if isinstance(test.get(k), float))
+    print(f"test: {shown}")
+    for warning in metrics.get("leakage", {}).get("warnings", []):
+        print(f"warning: {warning}")
+    print(f"report: {directory / 'report.html'}")
+    print(directory)
+
+
+def cmd_tune(args):
+    spec = _load(args)
+    from keras_multimodal.tuning.search import tune
+
+    run = tune(spec, out=args.out, tuner=args.tuner, max_trials=args.max_trials, executions_per_trial=args.executions_per_trial, verbose=0 if args.quiet else 1)
+    if run is not None:  # None: a distributed worker, which leaves the results to the chief
+        print(f"report: {run.path / 'report.html'}")
+        print(run.path)
+
+
+def cmd_compare(args):
+    spec = _load(args, [f"training.epochs={args.epochs}"] if args.epochs is not None else [])
+    from keras_multimodal.training.compare import compare
+
+    fusions = args.fusions.split(",") if args.fusions else None
+    table = compare(spec, fusions=fusions, out=args.out, progress=not args.quiet)
+    folder = Path(table["run_dir"].iloc[0]).parent
+    print((folder / "comparison.md").read_text())
+    print(folder)
+
+
+def cmd_cv(args):
+    spec = _load(args, [f"training.epochs={args.epochs}"] if args.epochs is not None else [])
+    from keras_multimodal.training.cross_validation import cross_validate
+
+    table = cross_validate(spec, folds=args.folds, out=args.out, progress=not args.quiet)
+    folder = Path(table["run_dir"].iloc[0]).parent
+    print((folder / "cv.md").read_text())
+    print(folder)
+
+
 def cmd_demo_data(args):
     from keras_multimodal.data.synthetic import make_synthetic_dataset
 
     print(make_synthetic_dataset(args.out, rows=args.rows, seed=args.seed))
 
 
-_COMMANDS = {"train": cmd_train, "validate": cmd_validate, "predict": cmd_predict, "demo-data": cmd_demo_data}
+_COMMANDS = {"train": cmd_train, "validate": cmd_validate, "predict": cmd_predict, "evaluate": cmd_evaluate, "tune": cmd_tune, "compare": cmd_compare, "cv": cmd_cv, "demo-data": cmd_demo_data}
 
 
 def main(argv=None):

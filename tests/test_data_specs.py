@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 import keras_multimodal as kmm
 from keras_multimodal.specs.loader import DEMO_SPEC
@@ -40,3 +42,13 @@ def test_spec_validates_and_trains(name, tmp_path):
     main = "rmse" if spec.target.task == "regression" else "auroc"
     assert metrics["test"][main] is not None
     assert (run.path / "serving" / "saved_model.pb").is_file()
+    report = (run.path / "report.md").read_text()
+    sections = ["## Dataset summary", "## Metrics", "## Leakage checks", "## Modality contribution"]
+    if spec.target.task != "regression":
+        sections += ["## Classification report (test)", "## Calibration"]
+    for section in sections:
+        assert section in report, section
+    if spec.target.task == "binary":
+        predictions = pd.read_csv(run.path / "predictions.csv")
+        test = predictions[predictions["split"] == "test"]
+        assert metrics["test"]["auroc"] == pytest.approx(roc_auc_score(test["y_true"], test["score"]), abs=1e-9)

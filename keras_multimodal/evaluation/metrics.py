@@ -288,17 +288,20 @@ def _align_groups(groups, df):
 
 def compute_metrics(predictions: pd.DataFrame, task: str, classes: list[str] | None, *,
                     n_boot: int = 1000, seed: int = 0,
-                    groups: pd.Series | None = None) -> tuple[dict, pd.DataFrame]:
+                    groups: pd.Series | None = None,
+                    threshold: float | None = None) -> tuple[dict, pd.DataFrame]:
     """Return (metrics, predictions_with_y_pred); see the package docs for the layout.
 
-    The binary threshold is tuned on val only so test numbers stay honest.
+    The binary threshold is tuned on val only so test numbers stay honest; a
+    given `threshold` (a finished run's, for new labelled tables) is used as is.
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     classes = _resolve_classes(predictions, task, classes)
     _require(predictions, task, classes)
-    threshold = None
-    if task == "binary":
+    if task != "binary":
+        threshold = None
+    elif threshold is None:
         val = (predictions["split"] == "val").to_numpy()
         y_val = _binary_truth(predictions.loc[val, "y_true"], classes)
         threshold = choose_threshold(y_val, predictions.loc[val, "score"]) if val.any() else 0.5

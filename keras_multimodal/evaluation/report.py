@@ -151,7 +151,7 @@ def _caption(key: str) -> str:
     return _CAPTIONS.get(key, key.replace("_", " ").capitalize())
 
 
-def _blocks(title, metrics, summary, baselines, plots, history, notes) -> list:
+def _blocks(title, metrics, summary, baselines, plots, history, notes, sections=None) -> list:
     task = summary.get("task", "binary")
     blocks = [("h1", title)] + _dataset_blocks(summary)
     if history is not None and len(history):
@@ -159,6 +159,7 @@ def _blocks(title, metrics, summary, baselines, plots, history, notes) -> list:
     blocks += _metrics_blocks(metrics, task)
     if baselines:
         blocks += _baseline_blocks(baselines, metrics, task)
+    blocks += list(sections or [])
     shown = {"training_curves"} if history is not None and len(history) else set()
     figures = [(k, p) for k, p in plots.items() if k not in shown]
     if figures:
@@ -188,6 +189,8 @@ def _to_markdown(blocks) -> str:
             lines = [headers, ["---"] * len(headers)] + rows
             out.append("\n".join("| " + " | ".join(_md_text(c) for c in line) + " |"
                                  for line in lines))
+        elif kind == "pre":
+            out.append("```\n" + str(args[0]).rstrip("\n").replace("```", "'''") + "\n```")
         elif kind == "img":
             out.append(f"![{_md_text(args[0])}]({Path(args[1]).as_posix()})")
     return "\n\n".join(out) + "\n"
@@ -213,6 +216,8 @@ def _to_html(blocks, run_dir: Path, title: str) -> str:
             rows = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>"
                            for row in args[1])
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif kind == "pre":
+            body.append(f"<pre>{e(str(args[0]))}</pre>")
         elif kind == "img":
             uri = _data_uri(run_dir, args[1])
             img = (f'<img src="{uri}" alt="{e(args[0])}">' if uri
@@ -237,11 +242,14 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def write_report(run_dir, *, title: str, metrics: dict, summary: dict, baselines: dict | None,
                  plots: dict[str, str], history: pd.DataFrame | None,
-                 notes: list[str] | None = None) -> tuple[Path, Path]:
-    """Write run_dir/report.md and run_dir/report.html; return their paths."""
+                 notes: list[str] | None = None, sections: list | None = None) -> tuple[Path, Path]:
+    """Write run_dir/report.md and run_dir/report.html; return their paths.
+
+    `sections` are extra blocks placed after the metrics (see `report_sections`).
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    blocks = _blocks(title, metrics, summary, baselines, plots or {}, history, notes)
+    blocks = _blocks(title, metrics, summary, baselines, plots or {}, history, notes, sections)
     md_path, html_path = run_dir / "report.md", run_dir / "report.html"
     _write_atomic(md_path, _to_markdown(blocks))
     _write_atomic(html_path, _to_html(blocks, run_dir, title))

@@ -14,8 +14,9 @@ from keras_multimodal.specs.model_config import ModelConfig
 from keras_multimodal.specs.split_spec import SplitSpec
 from keras_multimodal.specs.target_spec import TargetSpec
 from keras_multimodal.specs.training_config import TrainingConfig
+from keras_multimodal.specs.tuning_config import TuningConfig
 
-TOP_KEYS = {"name", "data", "target", "split", "inputs", "model", "training"}
+TOP_KEYS = {"name", "data", "target", "split", "inputs", "model", "training", "tuning"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -32,6 +33,7 @@ class Spec:
     training: TrainingConfig
     raw: dict
     source: str | None = None
+    tuning: TuningConfig = TuningConfig()
 
     @classmethod
     def from_dict(cls, raw, spec_dir=".", data_root=None, source=None):
@@ -70,6 +72,7 @@ class Spec:
             training=TrainingConfig.from_dict(raw.get("training")),
             raw=resolved,
             source=source,
+            tuning=TuningConfig.from_dict(raw.get("tuning"), inputs, target.task),
         )
 
     @property

@@ -21,10 +21,19 @@ class PreparedData:
         return data_hash(self.data)
 
 
-def prepare_data(spec, preprocessor=None):
-    """Load, split and (unless given) fit the preprocessor on the training split only."""
+def prepare_data(spec, preprocessor=None, split=None):
+    """Load, split and (unless given) fit the preprocessor on the training split only.
+
+    `split`, a row_id -> train/val/test Series (a cross-validation fold),
+    replaces the spec's split.
+    """
     data = load_table(spec)
-    assign_splits(data, spec.split, spec.data.table_path)
+    if split is None:
+        assign_splits(data, spec.split, spec.data.table_path)
+    else:
+        from keras_multimodal.training.folds import apply_split
+
+        apply_split(data, split, spec.data.table_path)
     if preprocessor is None:
         preprocessor = Preprocessor.fit(spec, data.split("train"))
     return PreparedData(data=data, preprocessor=preprocessor)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from keras_multimodal.evaluation import plots
 from keras_multimodal.evaluation.report import write_report
+from keras_multimodal.evaluation.report_sections import diagnostic_sections
 
 
 def dataset_summary(spec, data, model=None):
@@ -98,4 +99,5 @@ def build_report(run_dir, spec, data, metrics, predictions, baselines, model=Non
         plots=plot_paths,
         history=history,
         notes=notes,
+        sections=diagnostic_sections(run_dir, spec.target.task, list(data.classes), predictions, metrics),
     )

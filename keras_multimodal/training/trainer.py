@@ -7,11 +7,12 @@ from keras_multimodal.atomic import write_text
 from keras_multimodal.data.preprocessor import Preprocessor
 from keras_multimodal.training import run_directory
 from keras_multimodal.training.data_setup import prepare_data
+from keras_multimodal.training.diagnostics import add_diagnostics
 from keras_multimodal.training.evaluate import evaluate_model
 from keras_multimodal.training.fit import fit_model
 
 
-def train(spec, out=None, overwrite=False, verbose=1, command=None, log=print):
+def train(spec, out=None, overwrite=False, verbose=1, command=None, log=print, split=None):
     """Train the spec's model (and its unimodal baselines), evaluate, report, export.
 
     Args:
@@ -19,6 +20,8 @@ def train(spec, out=None, overwrite=False, verbose=1, command=None, log=print):
         out: str or Path. The run directory; default `runs/<name>` (or `-1`, `-2`...).
         overwrite: bool. Replace a finished run in `out`.
         verbose: int. Keras progress bar verbosity.
+        split: pandas Series row_id -> "train"/"val"/"test" replacing the
+            spec's split (how `cross_validate` trains a fold). Default None.
 
     Returns:
         `keras_multimodal.Run` for the finished run directory.
@@ -29,12 +32,13 @@ def train(spec, out=None, overwrite=False, verbose=1, command=None, log=print):
 
     run_dir, resuming = run_directory.choose_run_dir(spec, out, overwrite)
     run_dir.mkdir(parents=True, exist_ok=True)
-    prepared = _prepare(spec, run_dir, resuming)
+    prepared = _prepare(spec, run_dir, resuming, split)
     state = run_directory.start_run(run_dir, spec, prepared.hash, command, resuming)
     log(f"{'Resuming' if resuming else 'Training'} {spec.name} in {run_dir} ({_rows_text(prepared.data)})")
     write_text(run_dir / "spec.yaml", yaml.safe_dump(spec.raw, sort_keys=False))
     model = fit_model(spec, prepared, run_dir, verbose)
     metrics, predictions = evaluate_model(spec, prepared, model, run_dir, extra=_data_counts(prepared.data))
+    add_diagnostics(spec, prepared, model, run_dir, metrics)  # leakage + modality contribution
     baselines = _baselines(spec, prepared, run_dir, verbose, log) if _wants_baselines(spec) else {}
     if baselines:
         metrics["baselines"] = {name: {"val": m["val"], "test": m["test"]} for name, m in baselines.items()}
@@ -49,11 +53,11 @@ def train(spec, out=None, overwrite=False, verbose=1, command=None, log=print):
     return Run(run_dir)
 
 
-def _prepare(spec, run_dir, resuming):
+def _prepare(spec, run_dir, resuming, split=None):
     """Fit preprocessing once; a resumed run reuses the saved state so the model's inputs match."""
     path = run_dir / "preprocessing.json"
     saved = Preprocessor.load(path) if resuming and path.exists() else None
-    prepared = prepare_data(spec, preprocessor=saved)
+    prepared = prepare_data(spec, preprocessor=saved, split=split)
     if saved is None:
         prepared.preprocessor.save(path)
     return prepared

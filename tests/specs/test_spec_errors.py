@@ -38,7 +38,7 @@ def check(error, field, *fragments):
 
 CASES = {
     # top level
-    "unknown_top_key": ({"trainig": {"epochs": 1}}, "trainig", "unknown key (did you mean 'training'?)", "valid keys: data, inputs, model, name, split, target, training"),
+    "unknown_top_key": ({"trainig": {"epochs": 1}}, "trainig", "unknown key (did you mean 'training' or 'tuning'?)", "valid keys: data, inputs, model, name, split, target, training, tuning"),
     "name_missing": ({"name": DELETE}, "name", "is required (expected a string)"),
     "name_with_space": ({"name": "my run"}, "name", "expected letters, digits", "found 'my run'"),
     "name_slash": ({"name": "a/b"}, "name", "found 'a/b'"),

@@ -1,0 +1,86 @@
+"""`compare(spec)`: every fusion and every single-modality model on one split, side by side."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from keras_multimodal.errors import SpecError
+from keras_multimodal.training.member_runs import run_member
+from keras_multimodal.training.member_runs import spec_variant
+
+
+def compare(spec, fusions=None, out=None, verbose=0, progress=True, n_boot=1000):
+    """Train each fusion and one model per modality; write and return the comparison.
+
+    Every member is a normal run directory under `out` (default
+    `runs/<name>-compare`), trained by `keras_multimodal.train` with the
+    spec's split and seed; a finished member is reused, so re-running the
+    same command resumes the comparison. Writes `comparison.csv`,
+    `comparison.md` and `comparison.png` into `out`.
+
+    Args:
+        spec: `keras_multimodal.Spec`.
+        fusions: list of str. Fusion names; default all registered fusions.
+        out: str or Path. The comparison folder.
+        verbose: int. Keras progress bar verbosity per member.
+        progress: bool. Show a tqdm progress bar over the members.
+        n_boot: int. Resamples for the paired bootstrap CIs.
+
+    Returns:
+        pandas DataFrame, one row per model, best first (the `comparison.csv` table).
+    """
+    from tqdm.auto import tqdm
+
+    from keras_multimodal.training.comparison_report import comparison_table
+    from keras_multimodal.training.comparison_report import write_comparison
+
+    out = Path(out) if out is not None else Path("runs") / f"{spec.name}-compare"
+    members = comparison_members(spec, _check_fusions(spec, fusions))
+    runs = []
+    bar = tqdm(members, desc=f"compare {spec.name}", unit="model", disable=not progress)
+    for label, kind, member, folder in bar:
+        bar.set_postfix_str(label)
+        run, _ = run_member(member, out / folder, verbose=verbose, log=tqdm.write)
+        runs.append((label, kind, run))
+    table = comparison_table(runs, spec.target.task, row_groups(spec), n_boot, spec.training.seed)
+    write_comparison(out, table, spec, n_boot)
+    return table
+
+
+def _check_fusions(spec, fusions):
+    from keras_multimodal.fusion import list_fusions
+
+    known = list_fusions()
+    if fusions is None:
+        return known
+    fusions = [name.strip() for name in fusions if name.strip()]
+    unknown = [name for name in fusions if name not in known]
+    if unknown or not fusions:
+        raise SpecError("--fusions", f"unknown fusion(s) {unknown}; expected some of {known}", spec.source)
+    return fusions
+
+
+def comparison_members(spec, fusions):
+    """(label, kind, spec, folder) for each fusion, then each single input."""
+    members = []
+    for name in fusions:
+        member = spec_variant(spec, {"model.fusion": name, "training.baselines": False})
+        members.append((f"fused ({name})", "fused", member, f"fused-{name}"))
+    if len(spec.inputs) < 2:
+        return members  # a single input is its own unimodal model
+    for name, spec_input in spec.inputs.items():
+        # A lone input has nothing to fuse: concat is the plain encoder + head.
+        single = spec_variant(spec.with_inputs([name]), {"model.fusion": "concat", "training.baselines": False})
+        members.append((f"{spec_input.type} only ({name})", "unimodal", single, f"only-{name}"))
+    return members
+
+
+def row_groups(spec):
+    """row_id -> group for a `group_by` split (the bootstrap resamples whole groups), else None."""
+    if spec.split.kind != "group_by":
+        return None
+    from keras_multimodal.data.table import load_table
+
+    data = load_table(spec)
+    return pd.Series(data.groups.to_numpy(), index=data.frame["row_id"].astype(str).to_numpy())
+
