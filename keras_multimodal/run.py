@@ -97,24 +97,12 @@ class Run:
         data.frame["split"] = "test"
         scores = predict_scores(self.model, data, self.preprocessor)
         table = predictions_frame(data, scores, self.spec.target.task, self.classes)
-        metrics, _ = compute_metrics(table, self.spec.target.task, self.classes, seed=self.spec.training.seed)
-        result = metrics["test"]
         threshold = self.metrics.get("threshold")
-        if threshold is not None and self.spec.target.task == "binary":
-            result = _at_threshold(table, threshold, result)
-        return result
+        metrics, _ = compute_metrics(
+            table, self.spec.target.task, self.classes, seed=self.spec.training.seed, threshold=threshold
+        )
+        return dict(metrics["test"], threshold=threshold)
 
     def __repr__(self):
         return f"Run({str(self.path)!r})"
 
-
-def _at_threshold(table, threshold, result):
-    from sklearn.metrics import accuracy_score
-    from sklearn.metrics import f1_score
-
-    y_pred = (table["score"] >= threshold).astype(int)
-    result = dict(result)
-    result["accuracy"] = float(accuracy_score(table["y_true"], y_pred))
-    result["f1_macro"] = float(f1_score(table["y_true"], y_pred, average="macro", zero_division=0))
-    result["threshold"] = threshold
-    return result

@@ -4,6 +4,8 @@ import keras
 import keras_hub
 from keras import ops
 
+from keras_multimodal.encoders.cls_tokens import encoder_outputs
+from keras_multimodal.encoders.cls_tokens import prepend_cls
 from keras_multimodal.encoders.registry import register_encoder
 
 POOLINGS = ("cls", "mean")
@@ -119,20 +121,12 @@ class ImagePatchEncoder(keras.layers.Layer):
     def call(self, inputs, training=None):
         x = self.patchify(inputs)
         x = ops.reshape(x, (-1, self.num_patches, self.embedding_dim))
-        if self.cls_token is not None:
-            cls = ops.broadcast_to(ops.cast(self.cls_token, x.dtype), (ops.shape(x)[0], 1, self.embedding_dim))
-            x = ops.concatenate([cls, x], axis=1)
+        x = prepend_cls(x, self.cls_token)
         x = x + ops.cast(self.position_embedding, x.dtype)
         x = self.embedding_dropout(x, training=training)
         for block in self.blocks:
             x = block(x, training=training)
-        x = self.final_norm(x)
-        if self.cls_token is not None:
-            pooled, tokens = x[:, 0], x[:, 1:]
-        else:
-            tokens = x
-            pooled = ops.mean(tokens, axis=1)
-        return {"pooled": pooled, "tokens": tokens, "token_mask": ops.ones_like(tokens[..., 0])}
+        return encoder_outputs(self.final_norm(x), self.cls_token is not None)
 
     def get_config(self):
         config = super().get_config()

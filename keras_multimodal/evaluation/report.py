@@ -9,12 +9,11 @@ from __future__ import annotations
 import base64
 import html
 import numbers
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from keras_multimodal.atomic import write_text
 from keras_multimodal.evaluation.metrics import lower_is_better, main_metric
 
 _CLASSIFICATION_ROWS = ("auroc", "auprc", "f1_macro", "accuracy", "precision_macro",
@@ -228,18 +227,6 @@ def _to_html(blocks, run_dir: Path, title: str) -> str:
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Readers (a browser, a watcher) never see a half-written report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(run_dir, *, title: str, metrics: dict, summary: dict, baselines: dict | None,
                  plots: dict[str, str], history: pd.DataFrame | None,
                  notes: list[str] | None = None, sections: list | None = None) -> tuple[Path, Path]:
@@ -251,6 +238,7 @@ def write_report(run_dir, *, title: str, metrics: dict, summary: dict, baselines
     run_dir.mkdir(parents=True, exist_ok=True)
     blocks = _blocks(title, metrics, summary, baselines, plots or {}, history, notes, sections)
     md_path, html_path = run_dir / "report.md", run_dir / "report.html"
-    _write_atomic(md_path, _to_markdown(blocks))
-    _write_atomic(html_path, _to_html(blocks, run_dir, title))
+    # Readers (a browser, a watcher) never see a half-written report.
+    write_text(md_path, _to_markdown(blocks))
+    write_text(html_path, _to_html(blocks, run_dir, title))
     return md_path, html_path

@@ -84,9 +84,19 @@ def test_run_load_predict_matches_predictions_csv(demo_run, demo_root):
 
 def test_run_evaluate_on_labelled_rows(demo_run, demo_root):
     table = pd.read_csv(demo_root / "demo.csv")
-    result = kmm.Run.load(demo_run.path).evaluate(table.head(120))
+    run = kmm.Run.load(demo_run.path)
+    rows = table.head(120)
+    result = run.evaluate(rows)
     assert result["n"] == 120
-    assert 0.0 <= result["auroc"] <= 1.0
+    assert result["threshold"] == run.metrics["threshold"]
+    # Every threshold-dependent number uses the run's validation threshold, not 0.5.
+    from sklearn.metrics import precision_score
+
+    scores = run.predict(rows.drop(columns=["outcome"]))["score"]
+    truth = (rows["outcome"] == "severe").astype(int)
+    predicted = (scores >= run.metrics["threshold"]).astype(int)
+    assert result["precision_macro"] == pytest.approx(precision_score(truth, predicted, average="macro", zero_division=0))
+    assert result["auroc"] == pytest.approx(roc_auc_score(truth, scores))
 
 
 def test_finished_run_is_not_overwritten(demo_run):
