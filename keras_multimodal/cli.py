@@ -51,6 +51,7 @@ def _parser():
     tune.add_argument("--quiet", action="store_true", help="no per-trial display or progress bars")
 
     _compare_cv_parsers(commands)
+    _plugin_parsers(commands)
 
     demo = commands.add_parser("demo-data", help="write the synthetic demo dataset to a folder")
     demo.add_argument("out", help="destination folder")
@@ -72,6 +73,17 @@ def _compare_cv_parsers(commands):
         parser.add_argument("--out", help=f"folder of the member runs; re-run with the same one to resume (default: {default})")
         parser.add_argument("--epochs", type=int, help="override training.epochs")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _plugin_parsers(commands):
+    from keras_multimodal.commands import discover
+
+    for module in discover():
+        parser = commands.add_parser(module.NAME, help=module.HELP)
+        module.add_arguments(parser)
+        if not any(action.dest == "debug" for action in parser._actions):
+            parser.add_argument("--debug", action="store_true", help="show tracebacks")
+        _COMMANDS[module.NAME] = module.run
 
 
 def _spec_options(parser):
