@@ -6,15 +6,20 @@ truncated one.
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
+
+
+# Temporary files start with this, so a resumed run can remove what a kill left behind.
+TEMP_PREFIX = ".kmm-tmp."
 
 
 def _replace_with(path, write):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(path.suffixes) or ".tmp"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.stem}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -46,6 +51,28 @@ def save_model(model, path):
 
 def save_weights(model, path):
     return _replace_with(path, lambda tmp: model.save_weights(tmp))
+
+
+def save_figure(figure, path, **kwargs):
+    """`figure.savefig` to a temporary file, then rename (the format comes from `path`'s suffix)."""
+    kwargs.setdefault("format", Path(path).suffix.lstrip(".") or "png")
+    return _replace_with(path, lambda tmp: figure.savefig(tmp, **kwargs))
+
+
+def remove_temporaries(folder, patterns=()):
+    """Delete temporary files (and `patterns`, e.g. export folders) that a killed run left in `folder`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = list(folder.rglob(f"{TEMP_PREFIX}*"))
+    for pattern in patterns:
+        found += list(folder.glob(pattern))
+    for item in found:
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item, ignore_errors=True)
+        elif item.exists() or item.is_symlink():
+            item.unlink()
+    return found
 
 
 def _plain(value):

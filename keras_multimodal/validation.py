@@ -18,7 +18,7 @@ def validate(spec):
         "rows": int(len(data.frame)),
         "rows_per_split": {s: int((splits == s).sum()) for s in ("train", "val", "test")},
         "dropped_missing_target": data.dropped_missing_target,
-        "skipped_rows": len({row_id for row_id, _, _ in data.skipped}),
+        "skipped_rows": data.skipped_rows,
         "lacking": {name: int((~data.present(spec_input)).sum()) for name, spec_input in spec.inputs.items()},
         "warnings": list(data.warnings),
     }

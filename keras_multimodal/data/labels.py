@@ -10,21 +10,33 @@ _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
 
-def encode_labels(frame, target, row_ids, path):
-    """Return (labels, classes, keep mask, rows dropped for a missing target)."""
+def encode_labels(frame, target, row_ids, path, problems):
+    """Return (labels, classes, keep mask, rows dropped for a missing target).
+
+    A broken target value (outside `classes`, not a number for regression,
+    not binary for multilabel) is appended to `problems` as (row_id, column,
+    message), so that `data.on_bad_rows` decides between an error and a
+    skipped row; its label is a placeholder.
+    """
     values = frame[list(target.target_columns)].map(lambda v: "" if pd.isna(v) else normalize_value(v))
     missing = (values == "").any(axis=1).to_numpy()
     if missing.any() and target.missing == "error":
         raise DataError("target is missing", file=str(path), row=row_ids[missing][0], column=target.target_columns[0])
     keep = ~missing
     encode = _ENCODERS[target.task]
-    labels, classes = encode(values, target, row_ids, path, keep)
+    labels, classes = encode(values, target, row_ids, path, keep, problems)
     return labels, classes, keep, int(missing.sum())
 
 
-def _binary(values, target, row_ids, path, keep):
+def _report(problems, bad, row_ids, column, message):
+    """Append one problem per bad row; `message(value)` describes the value."""
+    for row_id, value in zip(row_ids[bad], column[bad]):
+        problems.append((row_id, column.name, message(value)))
+
+
+def _binary(values, target, row_ids, path, keep, problems):
     column = values[target.column]
-    _check_allowed(column, target.classes, target.column, row_ids, path, keep)
+    _check_allowed(column, target.classes, row_ids, keep, problems)
     positive = target.positive or (target.classes[1],)
     labels = column.isin(positive).to_numpy().astype("float32")
     others = sorted(set(column[keep]) - set(positive))
@@ -33,9 +45,9 @@ def _binary(values, target, row_ids, path, keep):
     return labels, names
 
 
-def _multiclass(values, target, row_ids, path, keep):
+def _multiclass(values, target, row_ids, path, keep, problems):
     column = values[target.column]
-    _check_allowed(column, target.classes, target.column, row_ids, path, keep)
+    _check_allowed(column, target.classes, row_ids, keep, problems)
     classes = list(target.classes) or sorted(set(column[keep]), key=_natural)
     index = {c: i for i, c in enumerate(classes)}
     labels = column.map(lambda v: index.get(v, -1)).to_numpy().astype("int32")
@@ -44,7 +56,7 @@ def _multiclass(values, target, row_ids, path, keep):
     return labels, classes
 
 
-def _multilabel(values, target, row_ids, path, keep):
+def _multilabel(values, target, row_ids, path, keep, problems):
     out = np.zeros((len(values), len(target.columns)), dtype="float32")
     for j, column in enumerate(target.columns):
         text = values[column]
@@ -52,27 +64,24 @@ def _multilabel(values, target, row_ids, path, keep):
             out[:, j] = text.isin(target.positive).to_numpy()
             continue
         bad = keep & ~text.str.lower().isin(_TRUE | _FALSE).to_numpy()
-        if bad.any():
-            raise DataError(f"expected a binary value (1/0, yes/no, true/false), found {text[bad].iloc[0]!r}; or set target.positive", file=str(path), row=row_ids[bad][0], column=column)
+        _report(problems, bad, row_ids, text, lambda v: f"expected a binary value (1/0, yes/no, true/false), found {v!r}; or set target.positive")
         out[:, j] = text.str.lower().isin(_TRUE).to_numpy()
     return out, list(target.columns)
 
 
-def _regression(values, target, row_ids, path, keep):
+def _regression(values, target, row_ids, path, keep, problems):
     column = values[target.column]
     numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64")
     bad = keep & ~np.isfinite(numbers)
-    if bad.any():
-        raise DataError(f"expected a number for a regression target, found {column[bad].iloc[0]!r}", file=str(path), row=row_ids[bad][0], column=target.column)
-    return numbers.astype("float32"), []
+    _report(problems, bad, row_ids, column, lambda v: f"expected a number for a regression target, found {v!r}")
+    return np.where(bad, 0.0, numbers).astype("float32"), []
 
 
-def _check_allowed(column, classes, name, row_ids, path, keep):
+def _check_allowed(column, classes, row_ids, keep, problems):
     if not classes:
         return
     bad = keep & ~column.isin(classes).to_numpy()
-    if bad.any():
-        raise DataError(f"target value {column[bad].iloc[0]!r} is not among target.classes {list(classes)}", file=str(path), row=row_ids[bad][0], column=name)
+    _report(problems, bad, row_ids, column, lambda v: f"target value {v!r} is not among target.classes {list(classes)}")
 
 
 def _natural(value):

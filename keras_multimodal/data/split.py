@@ -25,6 +25,13 @@ def assign_splits(data, split, path):
     return data
 
 
+def row_splits(data, split, path):
+    """Each row's split from its own value (`column` or `hash` form): how streamed chunks are split."""
+    if split.kind == "column":
+        return _from_column(data, split.column, path)
+    return _from_hash(data.groups, split)
+
+
 def _from_column(data, column, path):
     values = data.groups.str.lower().map(lambda v: _ALIASES.get(v, ""))
     bad = (values == "").to_numpy()

@@ -9,9 +9,11 @@ from keras_multimodal.data.readers import as_text
 from keras_multimodal.data.readers import join_tables
 from keras_multimodal.data.readers import read_table
 from keras_multimodal.data.readers import require_columns
+from keras_multimodal.data.readers import undecodable
 from keras_multimodal.data.table_data import TableData
 from keras_multimodal.data.table_data import present_mask
 from keras_multimodal.errors import DataError
+from keras_multimodal.errors import SpecError
 from keras_multimodal.specs.fields import normalize_value
 
 
@@ -35,21 +37,32 @@ def read_spec_table(spec):
     return frame.reset_index(drop=True)
 
 
-def load_table(spec, frame=None, with_target=True):
-    """Clean a table for the spec; `frame` defaults to the spec's own table."""
+def load_table(spec, frame=None, with_target=True, allow_empty=False, preprocessor=None):
+    """Clean a table for the spec; `frame` defaults to the spec's own table.
+
+    `allow_empty` accepts a table with no usable rows (one streamed chunk may have none).
+    Broken cells (see `_handle_problems`) raise a `DataError` naming the first
+    bad row, or with `data.on_bad_rows: skip` drop their rows and are listed
+    in `TableData.skipped`. With a fitted `preprocessor` (prediction with a
+    trained run), unseen categories of `strict` inputs are errors.
+    """
     path = spec.data.table_path
+    if with_target and spec.target is None:
+        raise SpecError("target", "is required (a spec without a target can only be pretrained: `kmm pretrain`)", spec.source)
     frame = read_spec_table(spec) if frame is None else _prepare_external(frame, spec)
     _require_spec_columns(frame, spec, path, with_target)
-    row_ids = _row_ids(frame, spec, path)
+    problems = []
+    row_ids = _row_ids(frame, spec, path, problems)
+    _undecodable_cells(frame, _used_columns(spec, with_target), row_ids, problems)
     labels, classes, keep, dropped = None, [], np.ones(len(frame), bool), 0
     if with_target:
-        labels, classes, keep, dropped = label_ops.encode_labels(frame, spec.target, row_ids, path)
+        labels, classes, keep, dropped = label_ops.encode_labels(frame, spec.target, row_ids, path, problems)
     out = pd.DataFrame({"row_id": row_ids})
-    problems = []
     for spec_input in spec.inputs.values():
         _add_input(out, frame, spec_input, spec.data.root, row_ids, problems)
-    skipped = _handle_problems(problems, spec, path, set(row_ids[keep]))
-    keep &= ~np.isin(row_ids, [p[0] for p in skipped])
+    skipped = _handle_problems(problems, spec, path, row_ids, keep)
+    broken = np.isin(row_ids, [p[0] for p in skipped]) & keep
+    keep &= ~broken
     _check_required(out, spec, row_ids, keep, path)
     groups = None
     if spec.split.column is not None and spec.split.column in frame.columns:  # tables to predict may lack it
@@ -61,12 +74,37 @@ def load_table(spec, frame=None, with_target=True):
         task=spec.target.task,
         groups=groups,
         skipped=skipped,
+        skipped_rows=int(broken.sum()),
         dropped_missing_target=dropped,
     )
     data = data.subset(keep)
-    if data.frame.empty:
+    if data.frame.empty and not allow_empty:
         raise DataError("no usable rows (all were dropped for a missing target or skipped)", file=str(path))
+    if preprocessor is not None:
+        check_categories(data, spec, preprocessor)
     return data
+
+
+def check_categories(data, spec, preprocessor):
+    """For inputs with `strict: true`, a category outside the fitted list is an error.
+
+    Without `strict` such a value goes to the out-of-vocabulary bucket; the
+    fitted list holds the categories seen in the training split.
+    """
+    for name, spec_input in spec.inputs.items():
+        if spec_input.type != "tabular" or not spec_input.strict:
+            continue
+        for column, known in zip(spec_input.categorical, preprocessor[name]["categories"]):
+            values = data.frame[f"{name}/{column}"]
+            unseen = ((values != "") & ~values.isin(known)).to_numpy()
+            if unseen.any():
+                shown = ", ".join(repr(k) for k in known[:10]) + (", ..." if len(known) > 10 else "")
+                raise DataError(
+                    f"category {values[unseen].iloc[0]!r} was not seen in training (inputs.{name}.strict is true; known: {shown})",
+                    file=str(spec.data.table_path),
+                    row=data.frame["row_id"][unseen].iloc[0],
+                    column=column,
+                )
 
 
 def as_text_value(value):
@@ -79,7 +117,8 @@ def _prepare_external(frame, spec):
     from keras_multimodal.data.readers import mark_missing
 
     frame = mark_missing(frame, spec.data.na_values)
-    frame["__row__"] = np.arange(len(frame))
+    if "__row__" not in frame.columns:  # streamed chunks bring their row numbers in the whole table
+        frame["__row__"] = np.arange(len(frame))
     return frame.reset_index(drop=True)
 
 
@@ -102,17 +141,33 @@ def _require_spec_columns(frame, spec, path, with_target):
         require_columns(frame, [spec.split.column], path, f"split.{spec.split.kind}")
 
 
-def _row_ids(frame, spec, path):
+def _row_ids(frame, spec, path, problems):
+    """The id column's values; a repeated id is a broken row (every row holding it)."""
     if not spec.data.id:
         return frame["__row__"].astype(str).to_numpy()
     ids = frame[spec.data.id].map(as_text_value)
     if (ids == "").any():
         row = int(frame["__row__"][ids == ""].iloc[0])
         raise DataError("empty row id", file=str(path), row=row, column=spec.data.id)
-    repeated = ids[ids.duplicated()]
-    if len(repeated):
-        raise DataError(f"row id {repeated.iloc[0]!r} repeats (ids must be unique)", file=str(path), column=spec.data.id)
+    repeated = ids.duplicated().to_numpy()  # skipping removes every row with the id, the first too
+    for row_id, number in zip(ids[repeated], frame["__row__"][repeated]):
+        problems.append((row_id, spec.data.id, f"row id {row_id!r} repeats (ids must be unique; again in table row {int(number)})"))
     return ids.to_numpy()
+
+
+def _used_columns(spec, with_target):
+    columns = [c for spec_input in spec.inputs.values() for c in spec_input.columns]
+    if with_target:
+        columns += list(spec.target.target_columns)
+        columns += [spec.split.column] if spec.split.column else []
+    return list(dict.fromkeys(columns))
+
+
+def _undecodable_cells(frame, columns, row_ids, problems):
+    for column in columns:
+        bad = frame[column].map(undecodable).to_numpy(dtype=bool)
+        for row_id in row_ids[bad]:
+            problems.append((row_id, column, "text is not valid UTF-8"))
 
 
 def _add_input(out, frame, spec_input, root, row_ids, problems):
@@ -150,9 +205,17 @@ def _numeric(values, column, row_ids, problems):
     return numbers.where(~bad, np.nan).to_numpy()
 
 
-def _handle_problems(problems, spec, path, kept_ids):
-    """Bad cells of rows that are used (rows dropped for a missing target do not count)."""
-    problems = [p for p in problems if p[0] in kept_ids]
+def _handle_problems(problems, spec, path, row_ids, keep):
+    """Bad cells of rows that are used (rows dropped for a missing target do not count).
+
+    Sorted by table order, so the error names the first bad row whichever
+    check found it.
+    """
+    position = {}
+    for index, row_id in enumerate(row_ids):
+        position.setdefault(row_id, index)
+    kept = set(row_ids[keep])
+    problems = sorted((p for p in problems if p[0] in kept), key=lambda p: position[p[0]])
     if not problems:
         return []
     if spec.data.on_bad_rows == "error":

@@ -20,7 +20,8 @@ class TableData:
     classes: list
     task: str
     groups: pd.Series | None = None
-    skipped: list = dataclasses.field(default_factory=list)
+    skipped: list = dataclasses.field(default_factory=list)  # (row_id, column, message) per broken cell
+    skipped_rows: int = 0  # rows removed for them (rows sharing a repeated id all go)
     dropped_missing_target: int = 0
     warnings: list = dataclasses.field(default_factory=list)
 

@@ -70,11 +70,31 @@ def category_lookups(entry):
 
 
 def decode_image(data, size, channels):
-    """Encoded JPEG/PNG/BMP/GIF bytes -> float32 (height, width, channels) in [0, 1]."""
-    image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
-    image = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True) / 255.0
+    """Encoded JPEG/PNG/BMP/GIF bytes -> float32 (height, width, channels) in [0, 1].
+
+    Decoded at the file's own channel count, then converted: TensorFlow
+    refuses `channels=1` for GIF, BMP and CMYK JPEG files, which the image
+    check (`keras_multimodal.data.images`) accepts.
+    """
+    image = tf.io.decode_image(data, channels=0, expand_animations=False, dtype=tf.uint8)
+    image = tf.cast(image, tf.float32)
+    image = _to_channels(image, channels)
+    image = tf.image.resize(image, size, antialias=True) / 255.0
     image = tf.clip_by_value(image, 0.0, 1.0)
     return tf.ensure_shape(image, [size[0], size[1], channels])
+
+
+def _to_channels(image, channels):
+    """(h, w, 1..4) -> (h, w, channels): alpha dropped, grey <-> RGB converted."""
+    native = tf.shape(image)[-1]
+    has_alpha = tf.equal(native % 2, 0)  # 2 = grey + alpha, 4 = RGBA
+    image = tf.cond(has_alpha, lambda: image[..., : native - 1], lambda: image)
+    colour = tf.equal(tf.shape(image)[-1], 3)
+    if channels == 1:
+        image = tf.cond(colour, lambda: tf.image.rgb_to_grayscale(image), lambda: image)
+    else:
+        image = tf.cond(colour, lambda: image, lambda: tf.tile(image, [1, 1, 3]))
+    return tf.ensure_shape(image, [None, None, channels])
 
 
 def image_or_blank(data, size, channels):

@@ -7,20 +7,26 @@ Every function writes `path`, closes its figure and returns the path as str.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from keras_multimodal.atomic import save_figure
 from keras_multimodal.evaluation.metrics import lower_is_better
 
 _DPI = 100
 
 
 def _pyplot():
+    import os
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg")  # headless servers and CI have no display
+    # Headless servers and CI have no display: Agg. A backend already chosen (pyplot in
+    # use, or MPLBACKEND, which a Jupyter kernel sets to its inline backend) is left alone:
+    # switching it would stop a notebook's own plots from showing after `train`.
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
@@ -29,8 +35,7 @@ def _pyplot():
 def _save(fig, path) -> str:
     plt = _pyplot()
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=_DPI, bbox_inches="tight")
+        save_figure(fig, path, dpi=_DPI, bbox_inches="tight")  # atomic: a kill never leaves half a PNG
     finally:
         plt.close(fig)  # long training sessions otherwise leak figures
     return str(path)

@@ -37,6 +37,9 @@ class SplitSpec:
             raise SpecError("split", f"test + val must leave rows for training, found {test} + {val}")
         if kind != "column" and test <= 0.0:
             raise SpecError("split.test", "expected a fraction > 0 so that the model can be tested")
+        if kind != "column" and val <= 0.0:
+            # Early stopping, the binary threshold and model selection all read the val split.
+            raise SpecError("split.val", "expected a fraction > 0: early stopping and the decision threshold use the validation split")
         return cls(
             kind=kind,
             column=fields.get(raw, kind, field, "str") if kind != "random" else None,

@@ -34,8 +34,11 @@ def compare(spec, fusions=None, out=None, verbose=0, progress=True, n_boot=1000)
     from keras_multimodal.training.comparison_report import comparison_table
     from keras_multimodal.training.comparison_report import write_comparison
 
+    from keras_multimodal.validation import validate
+
     out = Path(out) if out is not None else Path("runs") / f"{spec.name}-compare"
     members = comparison_members(spec, _check_fusions(spec, fusions))
+    validate(spec)  # data and split errors before the first member starts
     runs = []
     bar = tqdm(members, desc=f"compare {spec.name}", unit="model", disable=not progress)
     for label, kind, member, folder in bar:

@@ -19,7 +19,7 @@ def dataset_summary(spec, data, model=None):
         "classes": list(data.classes),
         "rows": {s: int((splits == s).sum()) for s in ("train", "val", "test")},
         "missing": {},
-        "skipped_rows": len({row_id for row_id, _, _ in data.skipped}),
+        "skipped_rows": data.skipped_rows,
         "dropped_missing_target": data.dropped_missing_target,
         "model": _model_text(spec),
     }
@@ -89,7 +89,7 @@ def build_report(run_dir, spec, data, metrics, predictions, baselines, model=Non
     plot_paths = make_plots(run_dir, spec, data, predictions, history)
     notes = list(data.warnings)
     if data.skipped:
-        notes.append(f"{len({r for r, _, _ in data.skipped})} rows skipped as broken (data.on_bad_rows: skip); first: {data.skipped[0]}")
+        notes.append(f"{data.skipped_rows} rows skipped as broken (data.on_bad_rows: skip); first: {data.skipped[0]}")
     return write_report(
         run_dir,
         title=f"{spec.name}: {spec.target.task} report",

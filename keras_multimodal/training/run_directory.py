@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 from keras_multimodal.errors import RunError
+from keras_multimodal.atomic import TEMP_PREFIX
+from keras_multimodal.atomic import remove_temporaries
 from keras_multimodal.atomic import write_json
 
 
@@ -23,8 +25,9 @@ def read_run_json(path):
 def choose_run_dir(spec, out=None, overwrite=False, runs_root="runs"):
     """Return (directory, resuming).
 
-    With `out`: a finished run there needs `overwrite`; an unfinished run of
-    the same spec is resumed. Without `out`: `runs/<name>`, else
+    With `out`: a finished run of another spec there needs `overwrite` (the
+    trainer returns a finished run of the same spec as it is); an unfinished
+    run of the same spec is resumed. Without `out`: `runs/<name>`, else
     `runs/<name>-1`, `-2`, ... skipping finished runs.
     """
     if out is not None:
@@ -33,9 +36,16 @@ def choose_run_dir(spec, out=None, overwrite=False, runs_root="runs"):
     candidates = [base] + [base.parent / f"{base.name}-{i}" for i in range(1, 10_000)]
     for path in candidates:
         state = read_run_json(path)
-        if overwrite or not path.exists() or (state and state.get("status") == "running" and state.get("spec_hash") == spec.hash):
+        resumable = state and state.get("status") == "running" and state.get("spec_hash") == spec.hash
+        if overwrite or not path.exists() or resumable or (state is None and _killed_before_start(path)):
             return _claim(path, spec, overwrite, explicit=False)
     raise RunError(f"no free run directory under {base.parent}")
+
+
+def holds_finished(path, spec):
+    """True when `path` holds a finished run of this very spec (re-running it is a no-op)."""
+    state = read_run_json(Path(path))
+    return bool(state) and state.get("status") == "finished" and state.get("spec_hash") == spec.hash
 
 
 def _claim(path, spec, overwrite, explicit):
@@ -44,18 +54,31 @@ def _claim(path, spec, overwrite, explicit):
         shutil.rmtree(path)
         return path, False
     if state is None:
-        if path.exists() and any(path.iterdir()) and explicit:
+        if path.exists() and explicit and not _killed_before_start(path):
             raise RunError(f"{path} exists and is not a run directory; choose another --out or pass --overwrite")
         return path, False
     if state.get("status") == "finished":
-        raise RunError(f"{path} holds a finished run; pass --overwrite to replace it or choose another --out")
+        raise RunError(f"{path} holds a finished run of a different spec; pass --overwrite to replace it or choose another --out")
     if state.get("spec_hash") != spec.hash:
         raise RunError(f"{path} holds an unfinished run of a different spec; pass --overwrite to replace it")
     return path, True
 
 
+def _killed_before_start(path):
+    """True for an empty folder, or one holding only what `train` writes before `run.json`.
+
+    (A kill between fitting the preprocessing and writing `run.json`; the
+    next attempt starts afresh and refits it.)
+    """
+    if not path.is_dir():
+        return False
+    return all(item.name == "preprocessing.json" or item.name.startswith(TEMP_PREFIX) for item in path.iterdir())
+
+
 def start_run(path, spec, data_hash, command, resuming):
     state = read_run_json(path) if resuming else None
+    # Half-written temporaries of a killed attempt (finished files were renamed into place).
+    remove_temporaries(path, patterns=(".serving.*",))
     state = state or {
         "name": spec.name,
         "command": command or " ".join(sys.argv),

@@ -99,9 +99,22 @@ def test_run_evaluate_on_labelled_rows(demo_run, demo_root):
     assert result["auroc"] == pytest.approx(roc_auc_score(truth, scores))
 
 
-def test_finished_run_is_not_overwritten(demo_run):
+def test_finished_run_of_same_spec_is_returned_untouched(demo_run):
     spec = kmm.Run.load(demo_run.path).spec
-    with pytest.raises(RunError, match="finished run"):
+    before = (demo_run.path / "run.json").read_text()
+    again = kmm.train(spec, out=demo_run.path, verbose=0, log=lambda *a: None)
+    assert again.path == demo_run.path
+    assert (demo_run.path / "run.json").read_text() == before
+
+
+def test_finished_run_of_other_spec_is_not_overwritten(demo_run):
+    import copy
+
+    original = kmm.Run.load(demo_run.path).spec
+    raw = copy.deepcopy(original.raw)
+    raw["training"]["epochs"] = 99
+    spec = kmm.Spec.from_dict(raw, spec_dir=demo_run.path, source="changed")
+    with pytest.raises(RunError, match="finished run of a different spec"):
         kmm.train(spec, out=demo_run.path, verbose=0)
 
 
