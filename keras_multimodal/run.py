@@ -74,10 +74,17 @@ class Run:
     def _table(self, frame, with_target):
         from keras_multimodal.data.table import load_table
 
-        return load_table(self.spec, frame=frame, with_target=with_target)
+        return load_table(self.spec, frame=frame, with_target=with_target, preprocessor=self.preprocessor)
 
     def predict(self, frame):
-        """Scores and predicted labels for rows of a table in the spec's format (target optional)."""
+        """Scores and predicted labels for rows of a table in the spec's format (target optional).
+
+        Columns: `row_id`, then `score` (binary: probability of the second
+        class), `y_pred` (0/1 at the run's threshold) and `label` (its class
+        name); `score_<class>` and `y_pred` (multiclass); `score_<label>` and
+        `y_pred_<label>` (multilabel); `y_pred` (regression). The numbers equal
+        the SavedModel's on the same raw cells.
+        """
         from keras_multimodal.training.predictions import apply_threshold
         from keras_multimodal.training.predictions import predict_scores
         from keras_multimodal.training.predictions import predictions_frame
@@ -85,7 +92,20 @@ class Run:
         data = self._table(frame, with_target=False)
         scores = predict_scores(self.model, data, self.preprocessor)
         out = predictions_frame(data, scores, self.spec.target.task, self.classes, with_truth=False)
-        return apply_threshold(out, self.spec.target.task, self.classes, self.metrics.get("threshold"))
+        out = apply_threshold(out, self.spec.target.task, self.classes, self.metrics.get("threshold"))
+        if self.spec.target.task == "binary":
+            # The class name too, as the SavedModel's `label` output gives it.
+            out["label"] = [self.classes[i] for i in out["y_pred"]]
+        return out
+
+    def export(self, format="savedmodel", out=None):
+        """Write the model as a SavedModel with raw inputs, a `.keras` file or ONNX (see `kmm export`).
+
+        Returns the folder written (default `serving/`, or `export/<format>/`, in the run).
+        """
+        from keras_multimodal.export.exporter import export_run
+
+        return export_run(self.path, fmt=format, out=out)
 
     def evaluate(self, frame):
         """Metrics (with CIs) on labelled rows, at the run's validation-chosen threshold."""

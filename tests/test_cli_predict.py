@@ -14,7 +14,8 @@ def test_predict_writes_scores_for_a_table_without_target(demo_run, demo_root, t
     assert code == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == str(out)
     predicted = pd.read_csv(out)
-    assert list(predicted.columns) == ["row_id", "score", "y_pred"]
+    assert list(predicted.columns) == ["row_id", "score", "y_pred", "label"]
+    assert predicted["label"].tolist() == [demo_run.classes[i] for i in predicted["y_pred"]]
     saved = pd.read_csv(demo_run.path / "predictions.csv").head(50)
     np.testing.assert_allclose(predicted["score"], saved["score"], atol=1e-6)
 

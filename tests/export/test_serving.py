@@ -1,16 +1,15 @@
 """The SavedModel in `serving/` takes raw columns and matches the in-memory model."""
 
-import json
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from keras_multimodal.cli import main
+from keras_multimodal.errors import SpecError
 from keras_multimodal.export.serving import raw_signature
 from keras_multimodal.export.serving import serving_name
+
+from serving_client import serve_in_fresh_process
 
 
 def test_serving_names_are_valid_signature_names():
@@ -33,36 +32,35 @@ def test_signature_lists_every_raw_column(demo_run):
     }
 
 
-def test_saved_model_loads_with_tensorflow_alone_and_matches(demo_run, demo_root, tmp_path):
+def test_saved_model_loads_with_tensorflow_alone_and_matches(demo_run, demo_root, tmp_path, capsys):
     table = pd.read_csv(demo_root / "demo.csv", keep_default_na=False, dtype=str).head(60)
     # Rows with a missing modality of each kind must be served, not rejected.
     table.loc[0, "image_file"] = ""
     table.loc[1, "note"] = ""
     table.loc[2, ["age", "temperature", "spo2", "crp", "sex", "smoker"]] = ""
     table.to_csv(tmp_path / "rows.csv", index=False)
-    script = textwrap.dedent(
-        f"""
-        import json, sys
-        import numpy as np, pandas as pd, tensorflow as tf
-        rows = pd.read_csv({str(tmp_path / 'rows.csv')!r}, keep_default_na=False, dtype=str)
-        root = {str(demo_root)!r}
-        fn = tf.saved_model.load({str(demo_run.path / 'serving')!r}).signatures["serving_default"]
-        def number(column):
-            return tf.constant(pd.to_numeric(rows[column].replace("", np.nan)).astype("float32").to_numpy())
-        images = [open(root + "/" + p, "rb").read() if p else b"" for p in rows["image_file"]]
-        out = fn(image_file=tf.constant(images), note=tf.constant(rows["note"].tolist()),
-                 age=number("age"), temperature=number("temperature"), spo2=number("spo2"), crp=number("crp"),
-                 sex=tf.constant(rows["sex"].tolist()), smoker=tf.constant(rows["smoker"].tolist()))
-        print(json.dumps({{"score": out["score"].numpy().tolist(),
-                           "label": [x.decode() for x in out["label"].numpy()],
-                           "keras_multimodal": "keras_multimodal" in sys.modules}}))
-        """
+    # `kmm export` into TF Serving's <base>/<version> layout writes the same model again.
+    exported = tmp_path / "models" / "demo" / "1"
+    assert main(["export", str(demo_run.path), "--out", str(exported)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(exported)
+    (served, again), modules = serve_in_fresh_process(
+        [demo_run.path / "serving", exported], demo_run.spec, tmp_path / "rows.csv", demo_root, tmp_path
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    served = json.loads(result.stdout.strip().splitlines()[-1])
-    assert served["keras_multimodal"] is False
+    assert "keras_multimodal" not in modules
     expected = demo_run.predict(pd.read_csv(tmp_path / "rows.csv"))
-    np.testing.assert_allclose(served["score"], expected["score"].to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(served["score"], expected["score"].to_numpy(), rtol=0, atol=1e-5)
     assert np.all(np.isfinite(served["score"]))
-    classes = demo_run.classes
-    assert served["label"] == [classes[i] for i in expected["y_pred"]]
+    assert served["label"] == expected["label"].tolist()
+    assert again == served
+
+
+def test_columns_that_would_share_a_serving_input_are_a_spec_error(tri_modal_spec):
+    spec = tri_modal_spec.spec({"inputs.notes.column": "age"})  # text here, numeric in labs
+    with pytest.raises(SpecError, match="'age'"):
+        raw_signature(spec)
+    spec = tri_modal_spec.spec({"inputs.notes.column": "sex"})
+    with pytest.raises(SpecError, match="inputs.labs"):
+        raw_signature(spec)
+    spec = tri_modal_spec.spec({"inputs.notes.column": "Review Text", "inputs.labs.categorical": ["Review_Text"]})
+    with pytest.raises(SpecError, match="Review_Text"):
+        raw_signature(spec)
