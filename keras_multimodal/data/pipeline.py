@@ -11,8 +11,15 @@ def make_dataset(data, transform, batch_size, training=False, seed=0, with_label
     """A deterministic `tf.data.Dataset` of (inputs, labels) for a `TableData`.
 
     Images are decoded once and cached in memory; only the training dataset
-    is shuffled (with `seed`, reshuffled each epoch) and augmented.
+    is shuffled (with `seed`, reshuffled each epoch) and augmented. A
+    `StreamingData` (`data.streaming: true`) is read chunk by chunk instead.
     """
+    from keras_multimodal.data.streaming_data import StreamingData
+
+    if isinstance(data, StreamingData):
+        from keras_multimodal.data.streaming_pipeline import make_streaming_dataset
+
+        return make_streaming_dataset(data, transform, batch_size, training, seed, with_labels, cache)
     features = transform.raw_features(data.frame)
     if with_labels and data.labels is not None:
         ds = tf.data.Dataset.from_tensor_slices((features, data.labels))

@@ -25,10 +25,9 @@ class Preprocessor:
     def fit(cls, spec, train):
         state = {}
         for name, spec_input in spec.inputs.items():
-            fit = {"image": _fit_image, "text": _fit_text, "tabular": _fit_tabular}[spec_input.type]
-            if spec_input.type == "text" and spec.model.encoders[name].name == "bert":
-                entry = _fit_wordpiece(spec_input, spec.model.encoders[name].options, f"model.encoders.{name}.preset")
-            else:
+            entry = data_free_entry(spec, name)
+            if entry is None:
+                fit = {"image": _fit_image, "text": _fit_text, "tabular": _fit_tabular}[spec_input.type]
                 entry = fit(spec_input, train.frame)
             state[name] = {"type": spec_input.type, **entry}
         state["__target__"] = _fit_target(spec, train)
@@ -58,6 +57,22 @@ class Preprocessor:
             if entry["type"] == "tabular":
                 out[name]["category_sizes"] = [len(c) + 2 for c in entry["categories"]]
         return out
+
+
+def data_free_entry(spec, name):
+    """The state of an input that the data does not change (pretrained vocabularies), else None.
+
+    Shared with the streaming fit (`streaming_stats`), which learns the others chunk by chunk.
+    """
+    spec_input, encoder = spec.inputs[name], spec.model.encoders[name]
+    if spec_input.type == "text" and "from_pretrained" in encoder.options:
+        # A pretrained text encoder reads the ids of its pretraining vocabulary.
+        from keras_multimodal.pretraining.pretrained_encoders import pretrained_text_entry
+
+        return pretrained_text_entry(encoder.options["from_pretrained"], spec_input)
+    if spec_input.type == "text" and encoder.name == "bert":
+        return _fit_wordpiece(spec_input, encoder.options, f"model.encoders.{name}.preset")
+    return None
 
 
 def _fit_image(spec_input, frame):

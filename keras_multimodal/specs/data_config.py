@@ -8,7 +8,7 @@ from pathlib import Path
 from keras_multimodal.errors import SpecError
 from keras_multimodal.specs import fields
 
-_KEYS = {"table", "root", "id", "where", "exclude", "na_values", "join", "limit", "on_bad_rows", "generate"}
+_KEYS = {"table", "root", "id", "where", "exclude", "na_values", "join", "limit", "on_bad_rows", "generate", "streaming"}
 _TABLE_SUFFIXES = (".csv", ".parquet", ".jsonl", ".parquet.brotli", ".csv.gz")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
@@ -27,6 +27,7 @@ class DataConfig:
     limit: int | None = None
     on_bad_rows: str = "error"
     generate: dict | None = None
+    streaming: bool = False
 
     @property
     def table_path(self):
@@ -37,8 +38,13 @@ class DataConfig:
         field = "data"
         fields.check_keys(raw, _KEYS, field)
         table = fields.get(raw, "table", field, "str")
-        if not table.lower().endswith(_TABLE_SUFFIXES):
-            raise SpecError("data.table", f"expected a .csv, .parquet or .jsonl file, found {table!r}")
+        streaming = fields.get(raw, "streaming", field, "bool", False)
+        if streaming:
+            from keras_multimodal.specs.streaming_checks import check_streaming_data
+
+            check_streaming_data(raw, table)
+        elif not table.lower().endswith(_TABLE_SUFFIXES):
+            raise SpecError("data.table", f"expected a .csv, .parquet or .jsonl file, found {table!r} (a folder or glob of shards needs data.streaming: true)")
         if data_root is not None:
             root = expand(str(data_root), "--data-root")
         else:
@@ -63,6 +69,7 @@ class DataConfig:
             limit=fields.get(raw, "limit", field, "int", None, minimum=1),
             on_bad_rows=fields.choice(raw, "on_bad_rows", field, ("error", "skip"), "error"),
             generate=_generate(raw),
+            streaming=streaming,
         )
 
 

@@ -2,9 +2,11 @@
 
 import dataclasses
 
+from keras_multimodal.errors import SpecError
 from keras_multimodal.specs import fields
 
-_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight", "modality_dropout", "reduce_lr", "tensorboard"}
+_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight", "modality_dropout", "reduce_lr", "tensorboard", "distribution", "mixed_precision", "jit_compile"}
+DISTRIBUTIONS = ("none", "mirrored", "multi_worker", "data_parallel")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +24,9 @@ class TrainingConfig:
     modality_dropout: float = 0.0
     reduce_lr: dict | None = None
     tensorboard: bool = False
+    distribution: str = "none"  # see keras_multimodal.training.distribution
+    mixed_precision: bool = False
+    jit_compile: str | bool = "auto"
 
     @classmethod
     def from_dict(cls, raw):
@@ -40,7 +45,21 @@ class TrainingConfig:
             modality_dropout=fields.get(raw, "modality_dropout", field, "float", 0.0, minimum=0.0, maximum=0.9),
             reduce_lr=_reduce_lr(raw),
             tensorboard=fields.get(raw, "tensorboard", field, "bool", False),
+            distribution=fields.choice(raw, "distribution", field, DISTRIBUTIONS, "none"),
+            mixed_precision=fields.get(raw, "mixed_precision", field, "bool", False),
+            jit_compile=_jit_compile(raw),
         )
+
+
+def _jit_compile(raw):
+    """`auto` (Keras decides: XLA on JAX, off on CPU TensorFlow), `true` or `false`."""
+    value = raw.get("jit_compile")
+    if value is None or value == "auto":
+        return "auto"
+    try:
+        return fields.get(raw, "jit_compile", "training", "bool")
+    except SpecError as error:
+        raise SpecError(error.field, error.message.replace("expected true or false", "expected auto, true or false")) from None
 
 
 def _reduce_lr(raw):

@@ -41,6 +41,9 @@ def evaluate_run(run, table=None, data_root=None):
 def _evaluate_own(run):
     from keras_multimodal.training.data_setup import prepare_data
 
+    if run.spec.data.streaming:
+        raise RunError(f"{run.path} was trained on a streamed table: its own data is evaluated by `kmm train`; "
+                       "pass a labelled table to evaluate new rows")
     old = run.metrics if (run.path / "metrics.json").is_file() else {}
     prepared = prepare_data(run.spec, preprocessor=run.preprocessor)
     metrics, predictions = _predict_and_score(run, prepared, threshold=None)
@@ -58,7 +61,7 @@ def _evaluate_table(run, table, data_root):
     if not table.is_file():
         raise RunError(f"{table}: no such table to evaluate on")
     run = run.with_data_root(data_root or str(table.resolve().parent))
-    data = load_table(run.spec, frame=read_table(table, run.spec.data.na_values), with_target=True)
+    data = load_table(run.spec, frame=read_table(table, run.spec.data.na_values), with_target=True, preprocessor=run.preprocessor)
     data.frame["split"] = "test"
     prepared = PreparedData(data=data, preprocessor=run.preprocessor)
     # New rows are scored at the run's own threshold, chosen on its validation split.

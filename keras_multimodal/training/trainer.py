@@ -29,10 +29,20 @@ def train(spec, out=None, overwrite=False, verbose=1, command=None, log=print, s
     import yaml
 
     from keras_multimodal.run import Run
+    from keras_multimodal.training.distribution import check_distribution
 
+    check_distribution(spec.training.distribution)  # before any TensorFlow op (multi_worker)
+    if out is not None and not overwrite and run_directory.holds_finished(out, spec):
+        # The same command after a kill that landed once the run had finished: nothing is left to do.
+        log(f"{out} already holds the finished run of this spec (pass --overwrite to train it again)")
+        return Run(out)
     run_dir, resuming = run_directory.choose_run_dir(spec, out, overwrite)
+    prepared = _prepare(spec, run_dir, resuming, split)  # data errors come before any folder is made
     run_dir.mkdir(parents=True, exist_ok=True)
-    prepared = _prepare(spec, run_dir, resuming, split)
+    if spec.data.streaming:
+        from keras_multimodal.training.streaming_stages import train_streamed
+
+        return train_streamed(spec, prepared, run_dir, resuming, verbose, command, log)
     state = run_directory.start_run(run_dir, spec, prepared.hash, command, resuming)
     log(f"{'Resuming' if resuming else 'Training'} {spec.name} in {run_dir} ({_rows_text(prepared.data)})")
     write_text(run_dir / "spec.yaml", yaml.safe_dump(spec.raw, sort_keys=False))
@@ -70,7 +80,7 @@ def _rows_text(data):
 
 def _data_counts(data):
     return {
-        "skipped_rows": len({row_id for row_id, _, _ in data.skipped}),
+        "skipped_rows": data.skipped_rows,
         "dropped_missing_target": data.dropped_missing_target,
     }
 
