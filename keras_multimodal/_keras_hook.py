@@ -10,7 +10,7 @@ import importlib
 import importlib.abc
 import sys
 
-_MODULES = ("keras_multimodal.encoders", "keras_multimodal.fusion", "keras_multimodal.layers")
+_MODULES = ("keras_multimodal.encoders", "keras_multimodal.fusion", "keras_multimodal.layers", "keras_multimodal.pretraining")
 
 
 def register_components():

@@ -69,6 +69,8 @@ def _finish(spec, preprocessor, x):
 
 def _encoder(spec, name, sizes):
     choice = spec.model.encoders[name]
+    if "from_pretrained" in choice.options:
+        return _pretrained_encoder(spec, name, sizes, choice.options)
     kwargs = {"dropout": spec.model.dropout, "l2": spec.model.l2}
     if "vocabulary_size" in sizes:
         kwargs["vocabulary_size"] = sizes["vocabulary_size"]
@@ -77,6 +79,16 @@ def _encoder(spec, name, sizes):
         kwargs["category_sizes"] = sizes["category_sizes"]
     kwargs.update(choice.options)
     return ENCODERS_REGISTRY.create(choice.name, field=f"model.encoders.{name}", name=f"{name}_encoder", **kwargs)
+
+
+def _pretrained_encoder(spec, name, sizes, options):
+    """`model.encoders.<name>: {from_pretrained: RUN_DIR, freeze: bool}`: a `kmm pretrain` encoder."""
+    from keras_multimodal.pretraining.pretrained_encoders import load_pretrained_encoder
+
+    kind = spec.inputs[name].type
+    shape = (None, *sizes["size"], sizes["channels"]) if kind == "image" else (None, sizes["sequence_length"])
+    field = f"model.encoders.{name}.from_pretrained"
+    return load_pretrained_encoder(options["from_pretrained"], kind, shape, options["freeze"], f"{name}_encoder", field)
 
 
 def _head(spec, preprocessor, x):

@@ -5,6 +5,7 @@ import dataclasses
 from keras_multimodal.errors import SpecError
 from keras_multimodal.specs import components
 from keras_multimodal.specs import fields
+from keras_multimodal.specs.pretrain_config import pretrained_choice
 
 _KEYS = {"fusion", "encoders", "dropout", "l2", "hidden_units"}
 
@@ -56,6 +57,10 @@ class ModelConfig:
         for name, spec in inputs.items():
             valid = components.ENCODERS[spec.type]
             raw_choice = _or(chosen.get(name), components.DEFAULT_ENCODERS[spec.type])
+            if isinstance(raw_choice, dict) and "from_pretrained" in raw_choice:
+                # The architecture and weights come from a `kmm pretrain` run directory.
+                encoders[name] = ComponentChoice(*pretrained_choice(raw_choice, f"model.encoders.{name}", spec.type))
+                continue
             encoders[name] = ComponentChoice.from_raw(raw_choice, f"model.encoders.{name}", valid)
         return cls(
             fusion=fusion,

@@ -11,12 +11,16 @@ from keras_multimodal.specs import fields
 from keras_multimodal.specs.data_config import DataConfig
 from keras_multimodal.specs.input_spec import InputSpec
 from keras_multimodal.specs.model_config import ModelConfig
+from keras_multimodal.specs.pretrain_config import PretrainConfig
+from keras_multimodal.specs.pretrain_config import read_zero_shot
+from keras_multimodal.specs.pretrain_config import resolve_pretrained
 from keras_multimodal.specs.split_spec import SplitSpec
+from keras_multimodal.specs.streaming_checks import check_streaming_split
 from keras_multimodal.specs.target_spec import TargetSpec
 from keras_multimodal.specs.training_config import TrainingConfig
 from keras_multimodal.specs.tuning_config import TuningConfig
 
-TOP_KEYS = {"name", "data", "target", "split", "inputs", "model", "training", "tuning"}
+TOP_KEYS = {"name", "data", "target", "split", "inputs", "model", "training", "tuning", "pretrain", "zero_shot"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -26,7 +30,7 @@ class Spec:
 
     name: str
     data: DataConfig
-    target: TargetSpec
+    target: TargetSpec | None
     split: SplitSpec
     inputs: dict
     model: ModelConfig
@@ -34,6 +38,8 @@ class Spec:
     raw: dict
     source: str | None = None
     tuning: TuningConfig = TuningConfig()
+    pretrain: PretrainConfig | None = None  # `kmm pretrain` settings; the target is optional with it
+    zero_shot: dict | None = None  # class -> prompts, scored by a pretrained dual encoder
 
     @classmethod
     def from_dict(cls, raw, spec_dir=".", data_root=None, source=None):
@@ -58,21 +64,32 @@ class Spec:
                 raise SpecError(f"inputs.{key}", "input names take letters, digits, '_' and '-'")
             inputs[str(key)] = InputSpec.from_dict(str(key), value)
         data = DataConfig.from_dict(fields.get(raw, "data", "", "dict"), spec_dir, data_root)
-        target = TargetSpec.from_dict(fields.get(raw, "target", "", "dict"))
-        _check_columns_distinct(inputs, target)
+        pretrain = None if raw.get("pretrain") is None else PretrainConfig.from_dict(fields.get(raw, "pretrain", "", "dict"), inputs)
+        # Pretraining learns from pairs alone: with a `pretrain:` section the target may be left out.
+        target = None
+        if pretrain is None or raw.get("target") is not None:
+            target = TargetSpec.from_dict(fields.get(raw, "target", "", "dict"))
+        if target is not None:
+            _check_columns_distinct(inputs, target)
         resolved = copy.deepcopy(raw)
         resolved["data"]["root"] = data.root
+        split = SplitSpec.from_dict(raw.get("split"))
+        check_streaming_split(data, split)
+        model = ModelConfig.from_dict(raw.get("model"), inputs)
+        resolve_pretrained(resolved, model)
         return cls(
             name=name,
             data=data,
             target=target,
-            split=SplitSpec.from_dict(raw.get("split")),
+            split=split,
             inputs=inputs,
-            model=ModelConfig.from_dict(raw.get("model"), inputs),
+            model=model,
             training=TrainingConfig.from_dict(raw.get("training")),
             raw=resolved,
             source=source,
-            tuning=TuningConfig.from_dict(raw.get("tuning"), inputs, target.task),
+            tuning=TuningConfig.from_dict(raw.get("tuning"), inputs, target.task) if target else TuningConfig(),
+            pretrain=pretrain,
+            zero_shot=read_zero_shot(raw.get("zero_shot")),
         )
 
     @property

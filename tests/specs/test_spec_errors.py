@@ -38,7 +38,7 @@ def check(error, field, *fragments):
 
 CASES = {
     # top level
-    "unknown_top_key": ({"trainig": {"epochs": 1}}, "trainig", "unknown key (did you mean 'training' or 'tuning'?)", "valid keys: data, inputs, model, name, split, target, training, tuning"),
+    "unknown_top_key": ({"trainig": {"epochs": 1}}, "trainig", "unknown key (did you mean 'training' or 'pretrain' or 'tuning'?)", "valid keys: data, inputs, model, name, pretrain, split, target, training, tuning, zero_shot"),
     "name_missing": ({"name": DELETE}, "name", "is required (expected a string)"),
     "name_with_space": ({"name": "my run"}, "name", "expected letters, digits", "found 'my run'"),
     "name_slash": ({"name": "a/b"}, "name", "found 'a/b'"),
@@ -246,7 +246,7 @@ def test_valid_encoder_names_come_from_the_registry_names(tri_modal):
         {"split": {"group_by": "patient", "test": 0.25, "val": 0.1, "seed": 3}},
         {"split": {"column": "fold"}},
         {"split": {"hash": "patient"}},
-        {"split": {"hash": "patient", "val": 0.0}},
+        {"split": {"hash": "patient", "val": 0.05}},
         {"split": None},
         {"target.classes": ["mild", "severe"], "target.positive": DELETE},
         {"target.task": "multiclass", "target.column": "grade", "target.positive": DELETE, "target.classes": ["a", "b", "c"]},
