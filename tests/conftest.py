@@ -211,9 +211,20 @@ pytest_plugins = ["run_fixtures"]
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+    parser.addoption("--notebooks", action="store_true", default=False, help="also execute the tutorials in notebooks/")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "notebooks: executes a Jupyter tutorial (minutes); run with --notebooks")
 
 
 def pytest_collection_modifyitems(config, items):
+    # Executing the tutorials takes minutes, beyond the default suite's budget: a CI tier of its own.
+    if not config.getoption("--notebooks"):
+        skip_notebooks = pytest.mark.skip(reason="executes a Jupyter tutorial: run with --notebooks")
+        for item in items:
+            if item.get_closest_marker("notebooks"):  # not item.keywords: that holds tests/notebooks/ too
+                item.add_marker(skip_notebooks)
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow acceptance test: run with --runslow")
