@@ -39,7 +39,9 @@ def test_no_module_level_heavy_imports_outside_data_and_export():
     from pathlib import Path
 
     package = Path(keras_multimodal.__file__).parent
-    allowed_tf = {"data/tf_ops.py", "data/feature_transform.py", "data/pipeline.py", "export/serving.py"}
+    # The data pipeline, the serving export, and the one tf.distribute strategy subclass (imported
+    # only when training.distribution is multi_worker).
+    allowed_tf = {"data/tf_ops.py", "data/feature_transform.py", "data/pipeline.py", "data/streaming_pipeline.py", "export/serving.py", "training/multi_worker_strategy.py"}
     for path in package.rglob("*.py"):
         relative = path.relative_to(package).as_posix()
         for node in ast.parse(path.read_text()).body:
