@@ -24,6 +24,7 @@ _LAZY = {
     "cross_validate": ("keras_multimodal.training.cross_validation", "cross_validate"),
     "tune": ("keras_multimodal.tuning.search", "tune"),
     "evaluate_run": ("keras_multimodal.training.evaluate_run", "evaluate_run"),
+    "pretrain": ("keras_multimodal.pretraining.pretrain_run", "pretrain"),
 }
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "evaluate_run",
     "load_spec",
     "make_synthetic_dataset",
+    "pretrain",
     "train",
     "tune",
     "validate",
