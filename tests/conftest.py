@@ -180,6 +180,12 @@ class TriModal:
         return assign_splits(data, spec.split, spec.data.table_path)
 
 
+@pytest.fixture(scope="session")
+def tri_modal_class():
+    """`TriModal` itself, for module- or session-scoped fixtures (tmp_path is per test)."""
+    return TriModal
+
+
 @pytest.fixture
 def tri_modal(tmp_path):
     """A `TriModal` dataset (table, images, spec helpers) in tmp_path."""

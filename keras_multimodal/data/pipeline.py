@@ -30,6 +30,11 @@ def make_dataset(data, transform, batch_size, training=False, seed=0, with_label
         ds = ds.cache()
     if training:
         ds = ds.shuffle(max(len(data.frame), 1), seed=seed, reshuffle_each_iteration=True)
+    return batch_and_transform(ds, transform, batch_size, training)
+
+
+def batch_and_transform(ds, transform, batch_size, training):
+    """Batch decoded elements, then tokenise/normalise/augment per batch in parallel, in order."""
     ds = ds.batch(batch_size)
     ds = ds.map(
         lambda x, *y: (transform.transform_batch(x, training=training), *y),

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from keras_multimodal.data.pipeline import batch_and_transform
 from keras_multimodal.data.table_data import TableData
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -42,13 +43,7 @@ def make_streaming_dataset(data, transform, batch_size, training=False, seed=0, 
         ds = ds.snapshot(path, shard_func=_one_shard, reader_func=_in_order)
     if training:
         ds = ds.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    ds = ds.map(
-        lambda x, *y: (transform.transform_batch(x, training=training), *y),
-        num_parallel_calls=AUTOTUNE,
-        deterministic=True,
-    )
-    return ds.prefetch(AUTOTUNE)
+    return batch_and_transform(ds, transform, batch_size, training)
 
 
 def _one_shard(*element):

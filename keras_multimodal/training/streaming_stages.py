@@ -83,25 +83,9 @@ def evaluate_streamed(spec, prepared, model, directory, extra=None):
 
 def _baselines(spec, prepared, run_dir, verbose, log):
     """One model per modality on the same streamed rows, split and seed."""
-    import json
+    from keras_multimodal.training import trainer
 
-    from keras_multimodal.data.preprocessor import Preprocessor
-    from keras_multimodal.training.data_setup import PreparedData
-
-    results = {}
-    for name, spec_input in spec.inputs.items():
-        directory = Path(run_dir) / "baselines" / name
-        label = f"{spec_input.type} only ({name})"
-        if (directory / "metrics.json").exists():
-            results[label] = json.loads((directory / "metrics.json").read_text())
-            continue
-        log(f"Baseline: {label}")
-        single = spec.with_inputs([name])
-        state = {k: v for k, v in prepared.preprocessor.state.items() if k in (name, "__target__")}
-        sub = PreparedData(data=prepared.data, preprocessor=Preprocessor(state))
-        model = fit_streamed(single, sub, directory, verbose)
-        results[label] = evaluate_streamed(single, sub, model, directory)[0]
-    return results
+    return trainer._baselines(spec, prepared, run_dir, verbose, log, fit=fit_streamed, evaluate=evaluate_streamed)
 
 
 def streamed_summary(spec, data, model=None):

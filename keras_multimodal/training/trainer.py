@@ -89,8 +89,14 @@ def _wants_baselines(spec):
     return spec.training.baselines and len(spec.inputs) > 1
 
 
-def _baselines(spec, prepared, run_dir, verbose, log):
-    """One model per modality on the same rows, split and seed."""
+def _baselines(spec, prepared, run_dir, verbose, log, fit=None, evaluate=None):
+    """One model per modality on the same rows, split and seed.
+
+    `fit`/`evaluate` default to `fit_model`/`evaluate_model`; a streamed run
+    passes its own (see `streaming_stages`).
+    """
+    fit = fit or fit_model
+    evaluate = evaluate or evaluate_model
     from keras_multimodal.training.data_setup import PreparedData
 
     results = {}
@@ -105,8 +111,8 @@ def _baselines(spec, prepared, run_dir, verbose, log):
         single = spec.with_inputs([name])
         state = {k: v for k, v in prepared.preprocessor.state.items() if k in (name, "__target__")}
         sub = PreparedData(data=prepared.data, preprocessor=Preprocessor(state))
-        model = fit_model(single, sub, directory, verbose)
-        results[label] = evaluate_model(single, sub, model, directory)[0]
+        model = fit(single, sub, directory, verbose)
+        results[label] = evaluate(single, sub, model, directory)[0]
     return results
 
 

@@ -123,12 +123,10 @@ def test_even_batches_cut_or_repeat_only_the_last_batch(rows, batch, expected):
 
 # -- mixed precision and jit_compile reach the compiled model -----------------------
 @pytest.fixture(scope="module")
-def tiny_prepared(tmp_path_factory):
-    from conftest import TriModal
-
+def tiny_prepared(tmp_path_factory, tri_modal_class):
     from keras_multimodal.training.data_setup import prepare_data
 
-    data = TriModal(tmp_path_factory.mktemp("tri_modal_distribution"))
+    data = tri_modal_class(tmp_path_factory.mktemp("tri_modal_distribution"))
     spec = data.spec()
     return data, prepare_data(spec).preprocessor
 
