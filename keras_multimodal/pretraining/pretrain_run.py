@@ -28,6 +28,10 @@ def pretrain(spec, out=None, overwrite=False, verbose=1, command=None, log=print
     from keras_multimodal.pretraining.pretrained_encoders import save_encoders
     from keras_multimodal.pretraining.pretrainer_builder import input_shapes
 
+    if out is not None and not overwrite and run_directory.holds_finished(out, spec):
+        # As in `train`: the same command after a kill that landed once the run had finished.
+        log(f"{out} already holds the finished pretraining run of this spec (pass --overwrite to run it again)")
+        return Path(out)
     run_dir, resuming = run_directory.choose_run_dir(spec, out, overwrite)
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "preprocessing.json"

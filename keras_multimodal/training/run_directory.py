@@ -58,7 +58,8 @@ def _claim(path, spec, overwrite, explicit):
             raise RunError(f"{path} exists and is not a run directory; choose another --out or pass --overwrite")
         return path, False
     if state.get("status") == "finished":
-        raise RunError(f"{path} holds a finished run of a different spec; pass --overwrite to replace it or choose another --out")
+        which = "this spec" if state.get("spec_hash") == spec.hash else "a different spec"
+        raise RunError(f"{path} holds a finished run of {which}; pass --overwrite to replace it or choose another --out")
     if state.get("spec_hash") != spec.hash:
         raise RunError(f"{path} holds an unfinished run of a different spec; pass --overwrite to replace it")
     return path, True

@@ -85,6 +85,9 @@ def test_killed_pretraining_resumes_and_its_encoder_feeds_a_normal_spec(folder, 
     info = json.loads((out / "run.json").read_text())
     assert info["status"] == "finished" and info["attempts"] == 2
     assert pd.read_csv(out / "history.csv")["epoch"].tolist() == [0, 1, 2]
+    # The same command once more (a kill that landed after the finish): a no-op, not an error.
+    assert main(["pretrain", str(spec_path), "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "run.json").read_text()) == info
 
     raw = {
         **SPEC,
