@@ -41,10 +41,14 @@ class Registry:
             )
         return self._classes[name]
 
+    def options(self, component):
+        """The option names `component`'s constructor accepts."""
+        return _arguments(self.get_class(component)) | {"name", "dtype"}
+
     def create(self, component, field=None, **kwargs):
         """Instantiate by name; an unknown option names the spec field and the valid options."""
         cls = self.get_class(component)
-        accepted = _arguments(cls) | {"name", "dtype"}
+        accepted = self.options(component)
         for key in kwargs:
             if key not in accepted:
                 where = f"{field}.{key}" if field else key

@@ -215,6 +215,21 @@ def make_tri_modal(tmp_path):
 pytest_plugins = ["run_fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _seeded_keras():
+    """Each test starts from the same random state, so weight initialisation is the same on every machine.
+
+    Unseeded Keras initialisers draw a fresh seed per process: a check that holds for almost every
+    initialisation (a moved input changes the output) then fails on one CI run in many. Seeding only
+    where Keras is already loaded keeps the spec and CLI tests free of the import.
+    """
+    import sys
+
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(1337)
+    yield
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
     parser.addoption("--notebooks", action="store_true", default=False, help="also execute the tutorials in notebooks/")

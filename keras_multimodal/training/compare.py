@@ -63,11 +63,21 @@ def _check_fusions(spec, fusions):
     return fusions
 
 
+def _fusion_choice(spec, name):
+    """The spec's fusion options that `name` also takes (all of them for the spec's own fusion)."""
+    from keras_multimodal.fusion.registry import FUSIONS
+
+    own = spec.model.fusion
+    accepted = FUSIONS.options(name) - {"name", "dtype"}
+    options = {key: value for key, value in own.options.items() if name == own.name or key in accepted}
+    return {"name": name, **options} if options else name
+
+
 def comparison_members(spec, fusions):
     """(label, kind, spec, folder) for each fusion, then each single input."""
     members = []
     for name in fusions:
-        member = spec_variant(spec, {"model.fusion": name, "training.baselines": False})
+        member = spec_variant(spec, {"model.fusion": _fusion_choice(spec, name), "training.baselines": False})
         members.append((f"fused ({name})", "fused", member, f"fused-{name}"))
     if len(spec.inputs) < 2:
         return members  # a single input is its own unimodal model

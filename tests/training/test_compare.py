@@ -9,7 +9,9 @@ from sklearn.metrics import roc_auc_score
 
 import keras_multimodal as kmm
 from keras_multimodal.cli import main
+from keras_multimodal.training.compare import comparison_members
 from keras_multimodal.training.compare import row_groups
+from keras_multimodal.training.member_runs import spec_variant
 from keras_multimodal.training.paired_bootstrap import paired_difference
 
 MODELS = {"fused (concat)": "fused", "fused (late)": "fused", "text only (note)": "unimodal", "tabular only (labs)": "unimodal"}
@@ -113,6 +115,17 @@ def test_paired_difference_without_groups_matches_numpy():
     assert result["diff"] == pytest.approx(roc_auc_score(y, sa) - roc_auc_score(y, sb), abs=1e-12)
     assert result["ci"] == pytest.approx(list(np.percentile(diffs, [2.5, 97.5])), abs=1e-12)
     assert result["n"] == n
+
+
+def test_members_keep_the_fusion_options_they_accept(small_spec):
+    spec = spec_variant(small_spec, {"model.fusion": {"name": "late", "combiner": "max", "units": 16, "dropout": 0.2}})
+    fusions = {m.model.fusion.name: m.model.fusion.options for _, kind, m, _ in comparison_members(spec, ["late", "attention", "concat", "multihead"]) if kind == "fused"}
+    assert fusions == {
+        "late": {"combiner": "max", "units": 16, "dropout": 0.2},  # the spec's own fusion: every option
+        "attention": {"units": 16},  # the others: what their constructor takes
+        "concat": {},
+        "multihead": {"units": 16, "dropout": 0.2},
+    }
 
 
 def test_unknown_fusion_is_a_spec_error(small_spec, tmp_path):
