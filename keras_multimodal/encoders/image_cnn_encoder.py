@@ -13,7 +13,9 @@ class ImageCNNEncoder(keras.layers.Layer):
     Args:
         filters: list of int. Filters per conv block. Defaults to `(16, 32, 64)`.
         kernel_size: int. Convolution kernel size. Defaults to 3.
-        output_dim: int. Size of the pooled output vector. Defaults to 64.
+        output_dim: int or None. Size of the ReLU projection that makes the
+            pooled vector; None: no projection, the pooled vector is the
+            globally averaged last feature map (`filters[-1]` wide). Defaults to 64.
         dropout: float. Dropout before the projection. Defaults to 0.2.
         l2: float. L2 weight penalty on kernels. Defaults to 0.
 
@@ -21,15 +23,19 @@ class ImageCNNEncoder(keras.layers.Layer):
         inputs: float tensor `(batch, height, width, channels)` in [0, 1].
 
     Returns:
-        dict: `pooled` `(batch, output_dim)`; `tokens` `(batch, h * w, filters[-1])`,
+        dict: `pooled` `(batch, output_dim or filters[-1])`; `tokens` `(batch, h * w, filters[-1])`,
         the last feature map's cells; `token_mask` `(batch, h * w)` of ones.
     """
+
+    # `output_dim` shapes the pooled vector only: the builder drops the projection for a fusion
+    # that reads tokens (see models/builder.py).
+    projects_pooled = True
 
     def __init__(self, filters=(16, 32, 64), kernel_size=3, output_dim=64, dropout=0.2, l2=0.0, **kwargs):
         super().__init__(**kwargs)
         self.filters = tuple(int(f) for f in filters)
         self.kernel_size = int(kernel_size)
-        self.output_dim = int(output_dim)
+        self.output_dim = None if output_dim is None else int(output_dim)
         self.dropout = float(dropout)
         self.l2 = float(l2)
         regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
@@ -43,7 +49,9 @@ class ImageCNNEncoder(keras.layers.Layer):
             ]
         self.pool = keras.layers.GlobalAveragePooling2D(name="gap")
         self.drop = keras.layers.Dropout(self.dropout, name="dropout")
-        self.projection = keras.layers.Dense(self.output_dim, activation="relu", kernel_regularizer=regularizer, name="projection")
+        self.projection = None
+        if self.output_dim is not None:
+            self.projection = keras.layers.Dense(self.output_dim, activation="relu", kernel_regularizer=regularizer, name="projection")
 
     def build(self, input_shape):
         shape = input_shape
@@ -52,13 +60,16 @@ class ImageCNNEncoder(keras.layers.Layer):
             shape = layer.compute_output_shape(shape)
         self.pool.build(shape)
         shape = self.pool.compute_output_shape(shape)
-        self.projection.build(shape)
+        if self.projection is not None:
+            self.projection.build(shape)
 
     def call(self, inputs, training=None):
         x = inputs
         for layer in self.blocks:
             x = layer(x, training=training)
-        pooled = self.projection(self.drop(self.pool(x), training=training))
+        pooled = self.drop(self.pool(x), training=training)
+        if self.projection is not None:
+            pooled = self.projection(pooled)
         height, width, channels = x.shape[1], x.shape[2], x.shape[3]
         tokens = ops.reshape(x, (-1, height * width, channels))
         return {"pooled": pooled, "tokens": tokens, "token_mask": ops.ones_like(tokens[..., 0])}

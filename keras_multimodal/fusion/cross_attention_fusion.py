@@ -67,6 +67,9 @@ class CrossAttentionFusion(keras.layers.Layer):
         `(batch, dim)` tensor.
     """
 
+    # An encoder's `pooled` vector is read only when it has no tokens.
+    reads_tokens = True
+
     def __init__(
         self,
         dim=64,

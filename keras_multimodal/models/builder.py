@@ -77,6 +77,11 @@ def _encoder(spec, name, sizes):
     if spec.inputs[name].type == "tabular":
         kwargs["num_numeric"] = len(sizes["numeric"])
         kwargs["category_sizes"] = sizes["category_sizes"]
+    reads_tokens = getattr(FUSIONS_REGISTRY.get_class(spec.model.fusion.name), "reads_tokens", False)
+    if reads_tokens and getattr(ENCODERS_REGISTRY.get_class(choice.name), "projects_pooled", False):
+        # The fusion never reads this encoder's pooled vector: a projection there would not train
+        # (Keras warns "Gradients do not exist"), so it is left out unless the spec asks for one.
+        kwargs["output_dim"] = None
     kwargs.update(choice.options)
     return ENCODERS_REGISTRY.create(choice.name, field=f"model.encoders.{name}", name=f"{name}_encoder", **kwargs)
 

@@ -33,6 +33,23 @@ def vgg_weights(tmp_path_factory):
     return path, [np.asarray(w) for w in model.weights]
 
 
+# --- cnn ----------------------------------------------------------------------
+
+
+def test_cnn_without_projection_pools_the_last_feature_map(tmp_path):
+    encoder = get_encoder("cnn", filters=(4, 6), output_dim=None, dropout=0.0)
+    out = run(encoder)
+    assert encoder.projection is None and out["pooled"].shape == (2, 6) and out["tokens"].shape == (2, 64, 6)
+    np.testing.assert_allclose(out["pooled"], out["tokens"].mean(axis=1), atol=1e-6)
+    projected = get_encoder("cnn", filters=(4, 6), output_dim=5)
+    assert run(projected)["pooled"].shape == (2, 5) and projected.count_params() > encoder.count_params()
+    inputs = keras.Input((32, 32, 1))
+    model = keras.Model(inputs, encoder(inputs)["pooled"])
+    model.save(tmp_path / "cnn.keras")
+    loaded = keras.saving.load_model(tmp_path / "cnn.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(GREY)), out["pooled"], atol=1e-6)
+
+
 # --- backbone -----------------------------------------------------------------
 
 

@@ -191,3 +191,9 @@ def test_builds_from_a_spec_with_cnn_lstm_and_mlp_encoders():
     }
     batch.update({f"{n}_present": np.array([[1.0], [float(n != "txt")]], "float32") for n in ("img", "txt", "tab")})
     assert np.all(np.isfinite(np.asarray(model(batch))))
+    # Every weight trains: the CNN has no pooled projection here, which the fusion would never read.
+    assert model.get_layer("img_encoder").projection is None
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(batch, training=True))
+    grads = tape.gradient(loss, model.trainable_weights)
+    assert [w.path for w, g in zip(model.trainable_weights, grads) if g is None] == []
