@@ -9,8 +9,13 @@ import keras_multimodal as kmm
 from keras_multimodal.training.run_progress import RunProgress
 
 
-def test_interrupted_training_resumes_from_last_epoch(tmp_path, make_demo_spec, monkeypatch):
-    spec = make_demo_spec(training__epochs=4, training__baselines=False)
+@pytest.mark.parametrize("distributed", [False, True], ids=["one-device", "distributed"])
+def test_interrupted_training_resumes_from_last_epoch(tmp_path, make_demo_spec, monkeypatch, distributed):
+    import keras
+
+    # The backup is written and restored inside the strategy's (or the mesh's) scope too.
+    distribution = {"tensorflow": "mirrored", "jax": "data_parallel"}[keras.backend.backend()] if distributed else "none"
+    spec = make_demo_spec(training__epochs=4, training__baselines=False, training__distribution=distribution)
     out = tmp_path / "run"
     original = RunProgress.on_epoch_end
 
