@@ -18,9 +18,8 @@ from keras_multimodal.data.preprocessor import Preprocessor
 from keras_multimodal.data.split import SPLITS
 from keras_multimodal.data.streaming_data import StreamingData
 from keras_multimodal.data.streaming_table import CHUNK_ROWS
-from keras_multimodal.data.streaming_table import clean_chunk
+from keras_multimodal.data.streaming_table import cleaned_chunks
 from keras_multimodal.data.streaming_table import fix_classes
-from keras_multimodal.data.streaming_table import raw_chunks
 from keras_multimodal.data.streaming_table import target_values
 from keras_multimodal.data.streaming_table import with_table_classes
 from keras_multimodal.data.table import check_categories
@@ -33,8 +32,7 @@ def scan_table(spec, preprocessor=None, chunk_rows=CHUNK_ROWS):
     """Read the table once: (`preprocessor`, or one fitted on the training rows, and the `StreamingData`)."""
     spec = with_table_classes(spec, chunk_rows)
     stats = StreamingStats(spec, fit=preprocessor is None)
-    for chunk in raw_chunks(spec, chunk_rows):
-        data = clean_chunk(spec, chunk)
+    for chunk, data in cleaned_chunks(spec, chunk_rows):
         stats.update(data, target_values(spec, chunk))
     fitted, data = stats.finish(chunk_rows)
     preprocessor = preprocessor or fitted

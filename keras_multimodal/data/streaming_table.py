@@ -15,6 +15,7 @@ import pandas as pd
 from keras_multimodal.data import images
 from keras_multimodal.data.readers import mark_missing
 from keras_multimodal.data.split import row_splits
+from keras_multimodal.data.streaming_ids import SeenIds
 from keras_multimodal.data.table import load_table
 from keras_multimodal.errors import DataError
 from keras_multimodal.specs.streaming_checks import STREAM_SUFFIXES
@@ -126,9 +127,20 @@ def clean_chunk(spec, chunk):
     return data
 
 
-def clean_chunks(spec, chunk_rows=CHUNK_ROWS):
+def cleaned_chunks(spec, chunk_rows=CHUNK_ROWS):
+    """(`RawChunk`, cleaned `TableData`) of one pass; an id repeating an earlier chunk's is a broken row."""
+    # Without data.id the row ids are table row numbers, unique by construction.
+    seen = SeenIds(spec.data.id) if spec.data.id else None
     for chunk in raw_chunks(spec, chunk_rows):
-        yield clean_chunk(spec, chunk)
+        data = clean_chunk(spec, chunk)
+        if seen is not None:
+            data = seen.drop_repeats(chunk, data, spec.data.on_bad_rows)
+        yield chunk, data
+
+
+def clean_chunks(spec, chunk_rows=CHUNK_ROWS):
+    for _, data in cleaned_chunks(spec, chunk_rows):
+        yield data
 
 
 def target_values(spec, chunk):

@@ -8,6 +8,8 @@ from keras_multimodal.data.preprocessor import Preprocessor
 from keras_multimodal.models.builder import build_model
 from keras_multimodal.specs.loader import apply_overrides
 from keras_multimodal.specs.spec import Spec
+from keras_multimodal.training.distribution import shardable_batches
+from keras_multimodal.training.distribution import training_scope
 from keras_multimodal.training.fit import _class_weight
 from keras_multimodal.training.fit import compile_model
 
@@ -86,9 +88,17 @@ class HyperModelMethods:
         return self._preprocessors[key]
 
     def build(self, hp):
+        """The trial's model, built and compiled as `kmm train` builds it (`training_scope`).
+
+        The scope is entered here, not around the whole search: Keras Tuner
+        calls `keras.backend.clear_session()` before every build, which resets
+        the global dtype policy and distribution, and `get_best_models` calls
+        `build` outside the search. The previous policy is restored on exit.
+        """
         spec = self.spec_for(hp)
         keras.utils.set_random_seed(spec.training.seed)
-        return compile_model(build_model(spec, self.preprocessor_for(spec)), spec)
+        with training_scope(spec.training):
+            return compile_model(build_model(spec, self.preprocessor_for(spec)), spec)
 
     def fit(self, hp, model, *args, **kwargs):
         """Fit on datasets rebuilt with this trial's batch size; Keras Tuner passes epochs and callbacks."""
@@ -99,9 +109,11 @@ class HyperModelMethods:
         batch = spec.training.batch_size
         train = make_dataset(data.split("train"), transform, batch, training=True, seed=seed)
         val = make_dataset(data.split("val"), transform, batch)
+        train, val = (shardable_batches(ds, spec.training.distribution) for ds in (train, val))
         kwargs.setdefault("class_weight", _class_weight(spec, data.split("train")))
         self.fits += 1
-        return model.fit(train, validation_data=val, **kwargs)
+        with training_scope(spec.training):  # the strategy / mesh the model was built in
+            return model.fit(train, validation_data=val, **kwargs)
 
 
 def _numeric(hp, name, space):

@@ -31,7 +31,12 @@ def tune(spec, out=None, tuner=None, max_trials=None, executions_per_trial=None,
     Returns:
         `keras_multimodal.Run` for `<out>/best` (None on a distributed worker or without `retrain`).
     """
+    from keras_multimodal.training.distribution import check_distribution
+
     spec = _with_settings(spec, tuner, max_trials, executions_per_trial)
+    # As `train` does: before any TensorFlow op (multi_worker) and before any trial starts.
+    # Each trial's build and fit then run in `training_scope` (see `MultimodalHyperModel.build`).
+    check_distribution(spec.training.distribution)
     out = Path(out) if out is not None else Path("runs") / f"{spec.name}-tune"
     search = _search(spec, out, verbose, log)
     if _is_worker():
