@@ -74,7 +74,7 @@ def test_bad_spec_key_exits_2_fast(tri_modal, capsys):
     assert code == 2 and out == ""
     assert err == (
         f"kmm: error: {path}: training.epoch: unknown key (did you mean 'epochs'?); "
-        "valid keys: baselines, batch_size, class_weight, distribution, epochs, jit_compile, learning_rate, mixed_precision, modality_dropout, optimizer, patience, reduce_lr, seed, tensorboard\n"
+        "valid keys: baselines, batch_size, class_weight, distribution, epochs, jit_compile, learning_rate, mixed_precision, modality_contribution, modality_dropout, optimizer, patience, reduce_lr, seed, serving_export, tensorboard\n"
     )
     assert elapsed < 1.0
 

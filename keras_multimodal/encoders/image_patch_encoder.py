@@ -1,22 +1,14 @@
 """A ViT-style image encoder: patch tokens through transformer blocks."""
 
 import keras
-import keras_hub
 from keras import ops
 
-from keras_multimodal.encoders.cls_tokens import encoder_outputs
+from keras_multimodal.encoders.cls_tokens import check_options
+from keras_multimodal.encoders.cls_tokens import encode_tokens
 from keras_multimodal.encoders.cls_tokens import prepend_cls
+from keras_multimodal.encoders.cls_tokens import set_l2
+from keras_multimodal.encoders.cls_tokens import transformer_blocks
 from keras_multimodal.encoders.registry import register_encoder
-
-POOLINGS = ("cls", "mean")
-
-
-
-def _check_options(pooling, embedding_dim, num_heads):
-    if pooling not in POOLINGS:
-        raise ValueError(f"Invalid value for argument `pooling`. Expected one of {POOLINGS}. Received: pooling={pooling!r}")
-    if int(embedding_dim) % int(num_heads):
-        raise ValueError(f"`num_heads` ({num_heads}) must divide `embedding_dim` ({embedding_dim})")
 
 
 @register_encoder("patches", modality="image")
@@ -68,7 +60,7 @@ class ImagePatchEncoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_options(pooling, embedding_dim, num_heads)
+        check_options(pooling, embedding_dim, num_heads)
         self.patch_size = int(patch_size)
         self.embedding_dim = int(embedding_dim)
         self.num_layers = int(num_layers)
@@ -82,12 +74,7 @@ class ImagePatchEncoder(keras.layers.Layer):
             self.embedding_dim, self.patch_size, strides=self.patch_size, padding="valid", name="patchify"
         )
         self.embedding_dropout = keras.layers.Dropout(self.dropout, name="embedding_dropout")
-        # Pre-LN blocks with GELU, as in ViT and FT-Transformer.
-        block_options = dict(dropout=self.dropout, activation="gelu", normalize_first=True, layer_norm_epsilon=1e-6)
-        self.blocks = [
-            keras_hub.layers.TransformerEncoder(self.intermediate_dim, self.num_heads, name=f"transformer_{i}", **block_options)
-            for i in range(self.num_layers)
-        ]
+        self.blocks = transformer_blocks(self.num_layers, self.intermediate_dim, self.num_heads, self.dropout, layer_norm_epsilon=1e-6)
         self.final_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")
 
     def build(self, input_shape):
@@ -111,12 +98,7 @@ class ImagePatchEncoder(keras.layers.Layer):
         for block in self.blocks:
             block.build(shape)
         self.final_norm.build(shape)
-        if self.l2:
-            # keras-hub blocks take no regularizer arguments; `Layer.losses`
-            # collects each variable's `regularizer`, so set it directly.
-            for variable in self.trainable_weights:
-                if variable.name == "kernel":
-                    variable.regularizer = keras.regularizers.L2(self.l2)
+        set_l2(self, self.l2, ("kernel",))
 
     def call(self, inputs, training=None):
         x = self.patchify(inputs)
@@ -124,9 +106,7 @@ class ImagePatchEncoder(keras.layers.Layer):
         x = prepend_cls(x, self.cls_token)
         x = x + ops.cast(self.position_embedding, x.dtype)
         x = self.embedding_dropout(x, training=training)
-        for block in self.blocks:
-            x = block(x, training=training)
-        return encoder_outputs(self.final_norm(x), self.cls_token is not None)
+        return encode_tokens(x, self.blocks, self.final_norm, self.cls_token is not None, training)
 
     def get_config(self):
         config = super().get_config()

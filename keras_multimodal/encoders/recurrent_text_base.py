@@ -7,11 +7,29 @@ from keras import ops
 class RecurrentTextEncoder(keras.layers.Layer):
     """Embedding (padding id 0 masked) then a recurrent layer; subclasses choose the layer.
 
-    Subclasses implement `make_rnn(regularizer)` (returning a layer called with
-    `return_sequences=True, return_state=True`) and `final_state(states)`
-    (the pooled vector from the returned states), and set `directions`.
+    A subclass sets `rnn_class` (e.g. `keras.layers.LSTM`); the pooled vector is
+    then the state after the last real token. A subclass that wraps or combines
+    states (`bilstm`) also overrides `make_rnn(regularizer)` (a layer called with
+    `return_sequences=True, return_state=True`), `final_state(states)` and
+    `directions`.
+
+    Args:
+        vocabulary_size: int. Number of token ids (from the fitted vocabulary).
+        embedding_dim: int. Token embedding size. Defaults to 64.
+        units: int. Recurrent units (per direction), the output size. Defaults to 64.
+        dropout: float. Dropout on the recurrent layer's inputs. Defaults to 0.2.
+        l2: float. L2 weight penalty on the embedding and recurrent kernels. Defaults to 0.
+
+    Call arguments:
+        inputs: int tensor `(batch, sequence_length)`, 0 = padding.
+
+    Returns:
+        dict: `pooled` `(batch, directions * units)`, the state after the last
+        real token; `tokens` `(batch, sequence_length, directions * units)`,
+        zero at padding; `token_mask` `(batch, sequence_length)`, 1 at real tokens.
     """
 
+    rnn_class = None
     directions = 1
 
     def __init__(self, vocabulary_size, embedding_dim=64, units=64, dropout=0.2, l2=0.0, **kwargs):
@@ -29,10 +47,19 @@ class RecurrentTextEncoder(keras.layers.Layer):
         self.rnn = self.make_rnn(regularizer)
 
     def make_rnn(self, regularizer):
-        raise NotImplementedError
+        # Named after the class ("lstm", "gru"): saved weight paths depend on it.
+        return self.rnn_class(
+            self.units,
+            dropout=self.dropout,
+            kernel_regularizer=regularizer,
+            return_sequences=True,
+            return_state=True,
+            name=self.rnn_class.__name__.lower(),
+        )
 
     def final_state(self, states):
-        raise NotImplementedError
+        # The first returned state is the output after the last real token.
+        return states[0]
 
     def build(self, input_shape):
         self.embedding.build(input_shape)

@@ -1,22 +1,14 @@
 """A feature-token tabular encoder (FT-Transformer / IRENE lab tokens)."""
 
 import keras
-import keras_hub
 from keras import ops
 
-from keras_multimodal.encoders.cls_tokens import encoder_outputs
+from keras_multimodal.encoders.cls_tokens import check_options
+from keras_multimodal.encoders.cls_tokens import encode_tokens
 from keras_multimodal.encoders.cls_tokens import prepend_cls
+from keras_multimodal.encoders.cls_tokens import set_l2
+from keras_multimodal.encoders.cls_tokens import transformer_blocks
 from keras_multimodal.encoders.registry import register_encoder
-
-POOLINGS = ("cls", "mean")
-
-
-
-def _check_options(pooling, embedding_dim, num_heads):
-    if pooling not in POOLINGS:
-        raise ValueError(f"Invalid value for argument `pooling`. Expected one of {POOLINGS}. Received: pooling={pooling!r}")
-    if int(embedding_dim) % int(num_heads):
-        raise ValueError(f"`num_heads` ({num_heads}) must divide `embedding_dim` ({embedding_dim})")
 
 
 @register_encoder("tokens", modality="tabular")
@@ -78,7 +70,7 @@ class TabularTokenEncoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_options(pooling, embedding_dim, num_heads)
+        check_options(pooling, embedding_dim, num_heads)
         self.num_numeric = int(num_numeric)
         self.category_sizes = tuple(int(s) for s in category_sizes)
         if not self.num_numeric and not self.category_sizes:
@@ -95,12 +87,7 @@ class TabularTokenEncoder(keras.layers.Layer):
         self.num_tokens = self.num_numeric + len(self.category_sizes)
         self.embeddings = [keras.layers.Embedding(size, self.embedding_dim, name=f"category_{i}") for i, size in enumerate(self.category_sizes)]
         self.token_dropout = keras.layers.Dropout(self.dropout, name="token_dropout")
-        # Pre-LN blocks with GELU, as in ViT and FT-Transformer.
-        block_options = dict(dropout=self.dropout, activation="gelu", normalize_first=True)
-        self.blocks = [
-            keras_hub.layers.TransformerEncoder(self.intermediate_dim, self.num_heads, name=f"transformer_{i}", **block_options)
-            for i in range(self.num_layers)
-        ]
+        self.blocks = transformer_blocks(self.num_layers, self.intermediate_dim, self.num_heads, self.dropout)
         self.final_norm = keras.layers.LayerNormalization(name="final_norm")
 
     def build(self, input_shape):
@@ -129,12 +116,7 @@ class TabularTokenEncoder(keras.layers.Layer):
         for block in self.blocks:
             block.build(shape)
         self.final_norm.build(shape)
-        if self.l2:
-            # keras-hub blocks take no regularizer arguments; `Layer.losses`
-            # collects each variable's `regularizer`, so set it directly.
-            for variable in self.trainable_weights:
-                if variable.name in ("kernel", "embeddings", "numeric_weight"):
-                    variable.regularizer = keras.regularizers.L2(self.l2)
+        set_l2(self, self.l2, ("kernel", "embeddings", "numeric_weight"))
 
     def _feature_tokens(self, inputs):
         parts = []
@@ -160,9 +142,7 @@ class TabularTokenEncoder(keras.layers.Layer):
         x = self._feature_tokens(inputs)
         x = prepend_cls(x, self.cls_token)
         x = self.token_dropout(x, training=training)
-        for block in self.blocks:
-            x = block(x, training=training)
-        return encoder_outputs(self.final_norm(x), self.cls_token is not None)
+        return encode_tokens(x, self.blocks, self.final_norm, self.cls_token is not None, training)
 
     def get_config(self):
         config = super().get_config()

@@ -33,18 +33,11 @@ class TextBiLSTMEncoder(RecurrentTextEncoder):
         1 at real tokens.
     """
 
+    rnn_class = keras.layers.LSTM
     directions = 2
 
     def make_rnn(self, regularizer):
-        lstm = keras.layers.LSTM(
-            self.units,
-            dropout=self.dropout,
-            kernel_regularizer=regularizer,
-            return_sequences=True,
-            return_state=True,
-            name="lstm",
-        )
-        return keras.layers.Bidirectional(lstm, merge_mode="concat", name="bidirectional")
+        return keras.layers.Bidirectional(super().make_rnn(regularizer), merge_mode="concat", name="bidirectional")
 
     def final_state(self, states):
         # Keras returns [forward h, forward c, backward h, backward c].

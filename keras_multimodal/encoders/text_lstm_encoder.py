@@ -10,32 +10,8 @@ from keras_multimodal.encoders.registry import register_encoder
 class TextLSTMEncoder(RecurrentTextEncoder):
     """Embedding (padding id 0 masked) followed by an LSTM; the last state is the output.
 
-    Args:
-        vocabulary_size: int. Number of token ids (from the fitted vocabulary).
-        embedding_dim: int. Token embedding size. Defaults to 64.
-        units: int. LSTM units, the output size. Defaults to 64.
-        dropout: float. Dropout on the LSTM inputs. Defaults to 0.2.
-        l2: float. L2 weight penalty on the embedding and LSTM kernels. Defaults to 0.
-
-    Call arguments:
-        inputs: int tensor `(batch, sequence_length)`, 0 = padding.
-
-    Returns:
-        dict: `pooled` `(batch, units)`, the state after the last real token;
-        `tokens` `(batch, sequence_length, units)`, zero at padding; `token_mask`
-        `(batch, sequence_length)`, 1 at real tokens.
+    Arguments, call arguments and outputs are those of `RecurrentTextEncoder`
+    with one direction: `units` is the LSTM size and the output size.
     """
 
-    def make_rnn(self, regularizer):
-        return keras.layers.LSTM(
-            self.units,
-            dropout=self.dropout,
-            kernel_regularizer=regularizer,
-            return_sequences=True,
-            return_state=True,
-            name="lstm",
-        )
-
-    def final_state(self, states):
-        # The first returned state is the output after the last real token.
-        return states[0]
+    rnn_class = keras.layers.LSTM

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_multimodal.fusion.modality_ops import masked_softmax
+from keras_multimodal.fusion.modality_ops import per_modality_dense
 from keras_multimodal.fusion.modality_ops import present_pooled
 from keras_multimodal.fusion.registry import register_fusion
 
@@ -37,12 +38,7 @@ class AttentionFusion(keras.layers.Layer):
         self.units = int(units)
 
     def build(self, features_shape, present_shape):
-        self.names = tuple(sorted(features_shape))
-        self.projections = []
-        for name in self.names:
-            projection = keras.layers.Dense(self.units, name=f"{name}_projection")
-            projection.build(features_shape[name]["pooled"])
-            self.projections.append(projection)
+        self.names, self.projections = per_modality_dense(features_shape, self.units, "projection")
         self.score_hidden = keras.layers.Dense(self.units, activation="tanh", name="score_hidden")
         self.score_hidden.build((None, len(self.names), self.units))
         self.score = keras.layers.Dense(1, use_bias=False, name="score")

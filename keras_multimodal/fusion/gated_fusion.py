@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_multimodal.fusion.modality_ops import masked_softmax
+from keras_multimodal.fusion.modality_ops import per_modality_dense
 from keras_multimodal.fusion.modality_ops import present_pooled
 from keras_multimodal.fusion.registry import register_fusion
 
@@ -49,12 +50,7 @@ class GatedFusion(keras.layers.Layer):
         self.gate = gate
 
     def build(self, features_shape, present_shape):
-        self.names = tuple(sorted(features_shape))
-        self.hidden = []
-        for name in self.names:
-            hidden = keras.layers.Dense(self.units, activation="tanh", use_bias=False, name=f"{name}_hidden")
-            hidden.build(features_shape[name]["pooled"])
-            self.hidden.append(hidden)
+        self.names, self.hidden = per_modality_dense(features_shape, self.units, "hidden", activation="tanh", use_bias=False)
         width = sum(features_shape[name]["pooled"][-1] + 1 for name in self.names)
         self.gates = keras.layers.Dense(len(self.names) * self.units, name="gates")
         self.gates.build((None, width))

@@ -1,14 +1,36 @@
-"""Presence-aware tensor helpers shared by the fusion layers (keras.ops only).
+"""Presence-aware tensor helpers shared by the fusion layers (keras.ops only), and their per-modality Dense layers.
 
 Every fusion must ignore an absent modality whatever values its encoder
 produced, so absent inputs are replaced (not multiplied: `inf * 0` is NaN)
 and every normalisation runs over the present modalities only.
 """
 
+import keras
 from keras import ops
 
 # Large enough to zero a softmax term in float32, small enough not to overflow.
 _NEG = -1e9
+
+
+def per_modality_dense(features_shape, units, suffix, **options):
+    """Sorted names and one built `Dense(units)` per modality, on its pooled vector.
+
+    Args:
+        features_shape: dict of encoder output shapes (each with `pooled`).
+        units: int. Output size of each layer.
+        suffix: str. Layer names are `<name>_<suffix>` (saved weights use them).
+        **options: other `keras.layers.Dense` arguments (activation, use_bias...).
+
+    Returns:
+        `(names, layers)`: the sorted names (a tuple) and a list of built layers.
+    """
+    names = tuple(sorted(features_shape))
+    layers = []
+    for name in names:
+        layer = keras.layers.Dense(units, name=f"{name}_{suffix}", **options)
+        layer.build(features_shape[name]["pooled"])
+        layers.append(layer)
+    return names, layers
 
 
 def present_pooled(features, present):

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_multimodal.fusion.modality_ops import masked_mean
 from keras_multimodal.fusion.modality_ops import masked_softmax
+from keras_multimodal.fusion.modality_ops import per_modality_dense
 from keras_multimodal.fusion.modality_ops import present_pooled
 from keras_multimodal.fusion.registry import register_fusion
 
@@ -54,12 +55,7 @@ class MultiHeadFusion(keras.layers.Layer):
         self.dropout = float(dropout)
 
     def build(self, features_shape, present_shape):
-        self.names = tuple(sorted(features_shape))
-        self.projections = []
-        for name in self.names:
-            projection = keras.layers.Dense(self.units, name=f"{name}_projection")
-            projection.build(features_shape[name]["pooled"])
-            self.projections.append(projection)
+        self.names, self.projections = per_modality_dense(features_shape, self.units, "projection")
         self.type_embedding = self.add_weight(
             shape=(len(self.names), self.units), initializer=keras.initializers.RandomNormal(stddev=0.02), name="type_embedding"
         )

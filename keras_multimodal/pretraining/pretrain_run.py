@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from keras_multimodal.atomic import save_model
 from keras_multimodal.atomic import write_text
 from keras_multimodal.data.preprocessor import Preprocessor
 from keras_multimodal.pretraining.pair_data import prepare_pairs
@@ -53,30 +52,26 @@ def pretrain(spec, out=None, overwrite=False, verbose=1, command=None, log=print
 
 
 def fit_pretrainer(spec, data, directory, verbose=1):
-    """Fit (or resume) the pretrainer and save `model.keras`; an existing one is loaded instead."""
-    import keras
+    """Fit (or resume) the pretrainer and save `model.keras`; an existing one is loaded instead.
 
+    Loading needs the pretrainer registered, which importing this package did.
+    """
     from keras_multimodal.data.feature_transform import FeatureTransform
     from keras_multimodal.pretraining.pretrainer_builder import build_pretrainer
     from keras_multimodal.pretraining.pretrainer_builder import compile_pretrainer
-    from keras_multimodal.training.fit import _callbacks
+    from keras_multimodal.training.fit import fit_or_load
 
-    directory = Path(directory)
-    model_path = directory / "model.keras"
-    if model_path.exists():
-        import keras_multimodal.pretraining  # noqa: F401 (registers the pretrainer for loading)
-
-        return keras.saving.load_model(model_path)
     training = spec.training
-    keras.utils.set_random_seed(training.seed)
-    model = compile_pretrainer(build_pretrainer(spec, data.preprocessor), training)
-    transform = FeatureTransform(data.preprocessor, seed=training.seed)
-    train = pair_batches(data.pairs.split("train"), transform, training.batch_size, training=True, seed=training.seed)
-    val = pair_batches(data.pairs.split("val"), transform, training.batch_size)
-    # shuffle=False: make_dataset already reshuffles the training pairs every epoch.
-    model.fit(train, validation_data=val, epochs=training.epochs, callbacks=_callbacks(training, directory), verbose=verbose, shuffle=False)
-    save_model(model, model_path)
-    return model
+
+    def prepare():
+        model = compile_pretrainer(build_pretrainer(spec, data.preprocessor), training)
+        transform = FeatureTransform(data.preprocessor, seed=training.seed)
+        train = pair_batches(data.pairs.split("train"), transform, training.batch_size, training=True, seed=training.seed)
+        val = pair_batches(data.pairs.split("val"), transform, training.batch_size)
+        # shuffle=False: make_dataset already reshuffles the training pairs every epoch.
+        return model, {"x": train, "validation_data": val, "shuffle": False}
+
+    return fit_or_load(directory, training, prepare, verbose)
 
 
 def pair_batches(table, transform, batch_size, training=False, seed=0):

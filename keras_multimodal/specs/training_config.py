@@ -5,13 +5,20 @@ import dataclasses
 from keras_multimodal.errors import SpecError
 from keras_multimodal.specs import fields
 
-_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight", "modality_dropout", "reduce_lr", "tensorboard", "distribution", "mixed_precision", "jit_compile"}
+_KEYS = {"epochs", "batch_size", "learning_rate", "seed", "optimizer", "patience", "baselines", "class_weight", "modality_dropout", "reduce_lr", "tensorboard", "distribution", "mixed_precision", "jit_compile", "serving_export", "modality_contribution"}
 DISTRIBUTIONS = ("none", "mirrored", "multi_worker", "data_parallel")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    """How long and how to train; `baselines` also trains one model per modality."""
+    """How long and how to train; `baselines` also trains one model per modality.
+
+    `serving_export` and `modality_contribution` (default true) switch off two
+    run stages that only some runs need: the SavedModel in `serving/` (still
+    available later through `kmm export RUN_DIR`) and the ablation/permutation
+    study of the inputs. `kmm compare` members that only feed a comparison
+    table can skip both.
+    """
 
     epochs: int = 20
     batch_size: int = 32
@@ -27,6 +34,8 @@ class TrainingConfig:
     distribution: str = "none"  # see keras_multimodal.training.distribution
     mixed_precision: bool = False
     jit_compile: str | bool = "auto"
+    serving_export: bool = True
+    modality_contribution: bool = True
 
     @classmethod
     def from_dict(cls, raw):
@@ -48,6 +57,8 @@ class TrainingConfig:
             distribution=fields.choice(raw, "distribution", field, DISTRIBUTIONS, "none"),
             mixed_precision=fields.get(raw, "mixed_precision", field, "bool", False),
             jit_compile=_jit_compile(raw),
+            serving_export=fields.get(raw, "serving_export", field, "bool", True),
+            modality_contribution=fields.get(raw, "modality_contribution", field, "bool", True),
         )
 
 

@@ -20,7 +20,10 @@ def compare(spec, fusions=None, out=None, verbose=0, progress=True, n_boot=1000)
 
     Args:
         spec: `keras_multimodal.Spec`.
-        fusions: list of str. Fusion names; default all registered fusions.
+        fusions: list. Fusion names, or dicts in the form of the spec's
+            `model.fusion` (`{"name": "cross_attention", "dim": 32}`) whose
+            options override those taken from the spec; default all
+            registered fusions.
         out: str or Path. The comparison folder.
         verbose: int. Keras progress bar verbosity per member.
         progress: bool. Show a tqdm progress bar over the members.
@@ -51,33 +54,67 @@ def compare(spec, fusions=None, out=None, verbose=0, progress=True, n_boot=1000)
 
 
 def _check_fusions(spec, fusions):
+    """The fusions as `(name, options)`; unknown, repeated or malformed entries are a SpecError."""
     from keras_multimodal.fusion import list_fusions
 
     known = list_fusions()
     if fusions is None:
-        return known
-    fusions = [name.strip() for name in fusions if name.strip()]
-    unknown = [name for name in fusions if name not in known]
-    if unknown or not fusions:
+        return [(name, {}) for name in known]
+    entries = []
+    for entry in fusions:
+        if isinstance(entry, dict):
+            options = dict(entry)
+            name = options.pop("name", None)
+            if not isinstance(name, str):
+                raise SpecError("--fusions", f"a fusion given as a dict needs a 'name'; got {entry!r}", spec.source)
+            entries.append((name.strip(), options))
+        elif isinstance(entry, str):
+            if entry.strip():
+                entries.append((entry.strip(), {}))
+        else:
+            raise SpecError("--fusions", f"expected a fusion name or a dict with 'name'; got {entry!r}", spec.source)
+    names = [name for name, _ in entries]
+    unknown = [name for name in names if name not in known]
+    if unknown or not entries:
         raise SpecError("--fusions", f"unknown fusion(s) {unknown}; expected some of {known}", spec.source)
-    return fusions
+    for name, options in entries:
+        # Checked here, not when the member's model is built: a typo must not cost the members before it.
+        _check_options(spec, name, options)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        # Each fusion is one member folder (`fused-<name>`): two option sets of one fusion would collide.
+        raise SpecError("--fusions", f"fusion(s) {repeated} listed more than once", spec.source)
+    return entries
 
 
-def _fusion_choice(spec, name):
-    """The spec's fusion options that `name` also takes (all of them for the spec's own fusion)."""
+def _check_options(spec, name, options):
+    from keras_multimodal.fusion.registry import FUSIONS
+    from keras_multimodal.specs.fields import close_matches
+
+    accepted = FUSIONS.options(name) - {"name", "dtype"}
+    for key in options:
+        if key not in accepted:
+            message = f"{name!r} takes no option {key!r}{close_matches(key, accepted)}; valid: {', '.join(sorted(accepted))}"
+            raise SpecError(f"--fusions.{name}", message, spec.source)
+
+
+def _fusion_choice(spec, name, overrides=None):
+    """The spec's fusion options that `name` also takes (all of them for the spec's own fusion), then `overrides`."""
     from keras_multimodal.fusion.registry import FUSIONS
 
     own = spec.model.fusion
     accepted = FUSIONS.options(name) - {"name", "dtype"}
     options = {key: value for key, value in own.options.items() if name == own.name or key in accepted}
+    options.update(overrides or {})
     return {"name": name, **options} if options else name
 
 
 def comparison_members(spec, fusions):
-    """(label, kind, spec, folder) for each fusion, then each single input."""
+    """(label, kind, spec, folder) for each fusion (a name or `(name, options)`), then each single input."""
     members = []
-    for name in fusions:
-        member = spec_variant(spec, {"model.fusion": _fusion_choice(spec, name), "training.baselines": False})
+    for entry in fusions:
+        name, overrides = (entry, {}) if isinstance(entry, str) else entry
+        member = spec_variant(spec, {"model.fusion": _fusion_choice(spec, name, overrides), "training.baselines": False})
         members.append((f"fused ({name})", "fused", member, f"fused-{name}"))
     if len(spec.inputs) < 2:
         return members  # a single input is its own unimodal model

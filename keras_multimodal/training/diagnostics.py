@@ -37,7 +37,8 @@ def contribution_stage(spec, prepared, model, directory, reuse=True):
 def add_diagnostics(spec, prepared, model, directory, metrics, reuse=True):
     """Put `leakage` and `modality_contribution` into `metrics` and rewrite metrics.json."""
     metrics["leakage"] = leakage_report(spec, prepared.data)
-    contribution = contribution_stage(spec, prepared, model, directory, reuse=reuse)
+    # training.modality_contribution: false skips the ablation (one prediction pass per variant).
+    contribution = contribution_stage(spec, prepared, model, directory, reuse=reuse) if spec.training.modality_contribution else None
     if contribution:
         metrics["modality_contribution"] = contribution
     write_json(Path(directory) / "metrics.json", metrics)

@@ -1,5 +1,6 @@
 """Compile and fit one model for a spec, resumably, into a folder."""
 
+import contextlib
 from pathlib import Path
 
 import keras
@@ -43,37 +44,56 @@ def compile_model(model, spec):
 
 def fit_model(spec, prepared, directory, verbose=1):
     """Train (or resume training) and save `directory/model.keras`; return the model."""
-    directory = Path(directory)
-    model_path = directory / "model.keras"
-    if model_path.exists():
-        return keras.saving.load_model(model_path)
     training = spec.training
-    keras.utils.set_random_seed(training.seed)
-    with training_scope(training):  # strategy / mesh and dtype policy: see distribution.py
+
+    def prepare():
         model = compile_model(build_model(spec, prepared.preprocessor), spec)
         transform = FeatureTransform(prepared.preprocessor, seed=training.seed)
         data = prepared.data
         train = make_dataset(data.split("train"), transform, training.batch_size, training=True, seed=training.seed)
         val = make_dataset(data.split("val"), transform, training.batch_size)
         train, val = (shardable_batches(ds, training.distribution) for ds in (train, val))
-        callbacks = _callbacks(training, directory)
-        model.fit(
-            train,
-            validation_data=val,
-            epochs=training.epochs,
-            callbacks=callbacks,
-            verbose=verbose,
-            class_weight=_class_weight(spec, data.split("train")),
-        )
+        # shuffle=False: make_dataset already reshuffles every epoch (Keras warns that it ignores shuffle=True).
+        return model, {"x": train, "validation_data": val, "shuffle": False, "class_weight": _class_weight(spec, data.split("train"))}
+
+    # strategy / mesh and dtype policy: see distribution.py. After a distributed fit,
+    # evaluation and export need plain variables, not mirrored or sharded ones.
+    reload = training.distribution != "none"
+    return fit_or_load(directory, training, prepare, verbose, scope=training_scope(training), reload=reload)
+
+
+def fit_or_load(directory, training, prepare, verbose=1, scope=None, reload=False):
+    """Load `directory/model.keras` if it exists; otherwise fit a new model, resumably, and save it there.
+
+    Args:
+        directory: str or Path. The run folder (progress, backup, `model.keras`).
+        training: the spec's `training:` section (seed, epochs, callbacks' settings).
+        prepare: callable, run after seeding inside `scope`, returning `(model,
+            fit_kwargs)`: a compiled model and the data arguments of
+            `model.fit` (`x`, `validation_data`, ...).
+        verbose: int. Passed to `model.fit`.
+        scope: context manager around prepare and fit; none by default.
+        reload: bool. Return the model loaded back from `model.keras`
+            rather than the fitted object.
+
+    Returns:
+        The fitted (or loaded) model.
+    """
+    model_path = Path(directory) / "model.keras"
+    if model_path.exists():
+        return keras.saving.load_model(model_path)
+    keras.utils.set_random_seed(training.seed)
+    with scope if scope is not None else contextlib.nullcontext():
+        model, fit_kwargs = prepare()
+        callbacks = run_callbacks(training, directory)
+        model.fit(epochs=training.epochs, callbacks=callbacks, verbose=verbose, **fit_kwargs)
     save_model(model, model_path)
-    if training.distribution != "none":
-        # Evaluation and export need plain variables, not mirrored or sharded ones.
-        model = keras.saving.load_model(model_path)
-    return model
+    return keras.saving.load_model(model_path) if reload else model
 
 
-def _callbacks(training, directory):
+def run_callbacks(training, directory):
     """RunProgress first (history on disk before the backup), then backup, then the rest."""
+    directory = Path(directory)
     stopper = reducer = None
     if training.patience:
         stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=training.patience)

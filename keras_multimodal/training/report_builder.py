@@ -27,13 +27,19 @@ def dataset_summary(spec, data, model=None):
         summary["params"] = int(model.count_params())
     for name, spec_input in spec.inputs.items():
         absent = ~data.present(spec_input)
-        summary["missing"][name] = {s: float(absent[splits == s].mean()) for s in ("train", "val", "test")}
+        summary["missing"][name] = {s: _fraction(absent[splits == s]) for s in ("train", "val", "test")}
     if spec.target.task in ("binary", "multiclass"):
         labels = np.asarray(data.labels).astype(int)
         summary["class_balance"] = {
             s: {c: int(((labels == i) & (splits == s)).sum()) for i, c in enumerate(data.classes)} for s in ("train", "val", "test")
         }
     return summary
+
+
+def _fraction(flags):
+    # None (the report shows "n/a") for an empty split: all rows of a table given to
+    # `kmm evaluate --table` are test rows, and numpy warns "Mean of empty slice".
+    return float(flags.mean()) if flags.size else None
 
 
 def _model_text(spec):
@@ -83,20 +89,29 @@ def _rel(run_dir, path):
 
 
 def build_report(run_dir, spec, data, metrics, predictions, baselines, model=None):
-    run_dir = Path(run_dir)
-    history_path = run_dir / "history.csv"
-    history = pd.read_csv(history_path) if history_path.exists() else None
-    plot_paths = make_plots(run_dir, spec, data, predictions, history)
     notes = list(data.warnings)
     if data.skipped:
         notes.append(f"{data.skipped_rows} rows skipped as broken (data.on_bad_rows: skip); first: {data.skipped[0]}")
+    summary = dataset_summary(spec, data, model)
+    return write_run_report(run_dir, spec, data, metrics, predictions, baselines, summary, notes)
+
+
+def write_run_report(run_dir, spec, data, metrics, predictions, baselines, summary, notes):
+    """The report of a run folder: its history and plots, the diagnostics, and the given summary and notes.
+
+    `build_report` (in-memory data) and the streamed runs differ only in the
+    summary and notes they pass.
+    """
+    run_dir = Path(run_dir)
+    history_path = run_dir / "history.csv"
+    history = pd.read_csv(history_path) if history_path.exists() else None
     return write_report(
         run_dir,
         title=f"{spec.name}: {spec.target.task} report",
         metrics=metrics,
-        summary=dataset_summary(spec, data, model),
+        summary=summary,
         baselines=baselines,
-        plots=plot_paths,
+        plots=make_plots(run_dir, spec, data, predictions, history),
         history=history,
         notes=notes,
         sections=diagnostic_sections(run_dir, spec.target.task, list(data.classes), predictions, metrics),

@@ -12,8 +12,6 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-import pandas as pd
-
 from keras_multimodal.atomic import write_csv
 from keras_multimodal.atomic import write_json
 from keras_multimodal.data.split import SPLITS
@@ -44,7 +42,8 @@ def train_streamed(spec, prepared, run_dir, resuming, verbose, command, log):
         write_json(run_dir / "metrics.json", metrics)
     fused = {f"fused ({spec.model.fusion.name})": metrics, **baselines} if baselines else None
     report_streamed(run_dir, spec, data, metrics, predictions, fused, model)
-    export_serving(model, prepared.preprocessor, spec, run_dir / "serving", metrics.get("threshold"))
+    if spec.training.serving_export:
+        export_serving(model, prepared.preprocessor, spec, run_dir / "serving", metrics.get("threshold"))
     run_directory.finish_run(run_dir, state)
     return Run(run_dir)
 
@@ -111,23 +110,10 @@ def streamed_summary(spec, data, model=None):
 
 def report_streamed(run_dir, spec, data, metrics, predictions, baselines, model):
     """`report_builder.build_report` with the streamed summary; notes say what was not computed."""
-    from keras_multimodal.evaluation.report import write_report
-    from keras_multimodal.evaluation.report_sections import diagnostic_sections
-    from keras_multimodal.training.report_builder import make_plots
+    from keras_multimodal.training.report_builder import write_run_report
 
-    run_dir = Path(run_dir)
-    history = pd.read_csv(run_dir / "history.csv") if (run_dir / "history.csv").exists() else None
     notes = list(data.warnings) + [SKIPPED_DIAGNOSTICS]
     if data.skipped:
         notes.append(f"{data.skipped} rows skipped as broken (data.on_bad_rows: skip); first: {data.first_skipped}")
-    return write_report(
-        run_dir,
-        title=f"{spec.name}: {spec.target.task} report",
-        metrics=metrics,
-        summary=streamed_summary(spec, data, model),
-        baselines=baselines,
-        plots=make_plots(run_dir, spec, data, predictions, history),
-        history=history,
-        notes=notes,
-        sections=diagnostic_sections(run_dir, spec.target.task, list(data.classes), predictions, metrics),
-    )
+    summary = streamed_summary(spec, data, model)
+    return write_run_report(run_dir, spec, data, metrics, predictions, baselines, summary, notes)

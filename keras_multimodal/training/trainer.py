@@ -56,9 +56,10 @@ def train(spec, out=None, overwrite=False, verbose=1, command=None, log=print, s
 
         write_json(run_dir / "metrics.json", metrics)
     _report(run_dir, spec, prepared, metrics, predictions, baselines, model)
-    from keras_multimodal.export.serving import export_serving
+    if spec.training.serving_export:  # off: `kmm export RUN_DIR` writes it later from model.keras
+        from keras_multimodal.export.serving import export_serving
 
-    export_serving(model, prepared.preprocessor, spec, run_dir / "serving", metrics.get("threshold"))
+        export_serving(model, prepared.preprocessor, spec, run_dir / "serving", metrics.get("threshold"))
     run_directory.finish_run(run_dir, state)
     return Run(run_dir)
 

@@ -111,6 +111,7 @@ class HyperModelMethods:
         val = make_dataset(data.split("val"), transform, batch)
         train, val = (shardable_batches(ds, spec.training.distribution) for ds in (train, val))
         kwargs.setdefault("class_weight", _class_weight(spec, data.split("train")))
+        kwargs.setdefault("shuffle", False)  # make_dataset reshuffles every epoch
         self.fits += 1
         with training_scope(spec.training):  # the strategy / mesh the model was built in
             return model.fit(train, validation_data=val, **kwargs)

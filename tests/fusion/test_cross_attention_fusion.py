@@ -158,7 +158,8 @@ def test_keras_round_trip_with_non_default_options(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(data)), out, atol=1e-6)
 
 
-def test_builds_from_a_spec_with_cnn_lstm_and_mlp_encoders():
+def _spec_model():
+    """A cnn + lstm + mlp model from a spec, and a batch for it (row 1 has no text)."""
     raw = {
         "name": "t",
         "data": {"table": "t.csv", "root": "."},
@@ -179,10 +180,6 @@ def test_builds_from_a_spec_with_cnn_lstm_and_mlp_encoders():
         }
     )
     model = build_model(Spec.from_dict(raw), preprocessor)
-    fusion = model.get_layer("fusion")
-    assert isinstance(fusion, CrossAttentionFusion) and len(fusion.self_blocks) == 2
-    # cnn: 2x2 map = 4 tokens, lstm: 8 tokens, mlp: pooled = 1 token.
-    assert {n: tuple(w.shape) for n, w in fusion.position_embeddings.items()} == {"img": (4, 16), "tab": (1, 16), "txt": (8, 16)}
     batch = {
         "img": np.random.default_rng(0).random((2, 16, 16, 1), dtype="float32"),
         "txt": np.array([[2, 3, 0, 0, 0, 0, 0, 0], [0] * 8], "int32"),
@@ -190,8 +187,21 @@ def test_builds_from_a_spec_with_cnn_lstm_and_mlp_encoders():
         "tab_missing": np.zeros((2, 1), "float32"),
     }
     batch.update({f"{n}_present": np.array([[1.0], [float(n != "txt")]], "float32") for n in ("img", "txt", "tab")})
+    return model, batch
+
+
+def test_builds_from_a_spec_with_cnn_lstm_and_mlp_encoders():
+    model, batch = _spec_model()
+    fusion = model.get_layer("fusion")
+    assert isinstance(fusion, CrossAttentionFusion) and len(fusion.self_blocks) == 2
+    # cnn: 2x2 map = 4 tokens, lstm: 8 tokens, mlp: pooled = 1 token.
+    assert {n: tuple(w.shape) for n, w in fusion.position_embeddings.items()} == {"img": (4, 16), "tab": (1, 16), "txt": (8, 16)}
     assert np.all(np.isfinite(np.asarray(model(batch))))
-    # Every weight trains: the CNN has no pooled projection here, which the fusion would never read.
+
+
+def test_every_weight_of_a_spec_model_gets_a_gradient():
+    """The CNN has no pooled projection under this fusion, which reads its tokens only (TensorFlow: GradientTape)."""
+    model, batch = _spec_model()
     assert model.get_layer("img_encoder").projection is None
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(model(batch, training=True))

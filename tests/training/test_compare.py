@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 import keras_multimodal as kmm
 from keras_multimodal.cli import main
+from keras_multimodal.training.compare import _check_fusions
 from keras_multimodal.training.compare import comparison_members
 from keras_multimodal.training.compare import row_groups
 from keras_multimodal.training.member_runs import spec_variant
@@ -24,9 +25,15 @@ def small_spec(make_demo_spec):
 
 
 @pytest.fixture(scope="module")
-def compared(small_spec, tmp_path_factory):
+def lean_spec(small_spec):
+    # The members skip what a comparison does not read (as tutorial 02 does): cheaper, and tested below.
+    return spec_variant(small_spec, {"training.serving_export": False, "training.modality_contribution": False})
+
+
+@pytest.fixture(scope="module")
+def compared(lean_spec, tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    return out, kmm.compare(small_spec, fusions=["concat", "late"], out=out, progress=False)
+    return out, kmm.compare(lean_spec, fusions=["concat", "late"], out=out, progress=False)
 
 
 def _numpy_paired_ci(y, a, b, groups, seed, n_boot=1000):
@@ -88,10 +95,10 @@ def test_paired_bootstrap_difference_matches_numpy(compared, small_spec):
         assert row["n_paired"] == len(a)
 
 
-def test_rerun_skips_finished_members(compared, small_spec):
+def test_rerun_skips_finished_members(compared, lean_spec):
     out, table = compared
     marks = {d: [(p.name, p.stat().st_mtime_ns) for p in sorted(Path(d).iterdir())] for d in table["run_dir"]}
-    again = kmm.compare(small_spec, fusions=["concat", "late"], out=out, progress=False)
+    again = kmm.compare(lean_spec, fusions=["concat", "late"], out=out, progress=False)
     pd.testing.assert_frame_equal(again, table)
     for d, files in marks.items():
         assert [(p.name, p.stat().st_mtime_ns) for p in sorted(Path(d).iterdir())] == files
@@ -126,6 +133,51 @@ def test_members_keep_the_fusion_options_they_accept(small_spec):
         "concat": {},
         "multihead": {"units": 16, "dropout": 0.2},
     }
+
+
+def test_members_skip_serving_export_and_modality_contribution(compared, tmp_path):
+    _, table = compared
+    for run_dir in table["run_dir"]:
+        run = kmm.Run(run_dir)
+        assert run.info["status"] == "finished"
+        assert (Path(run_dir) / "model.keras").is_file() and (Path(run_dir) / "report.md").is_file()
+        assert not (Path(run_dir) / "serving").exists()
+        assert not (Path(run_dir) / "modality_contribution.json").exists()
+        assert "modality_contribution" not in run.metrics
+    # The export a member skipped can still be written later from its model.keras.
+    written = Path(kmm.Run(table["run_dir"].iloc[0]).export(out=tmp_path / "serving"))
+    assert (written / "saved_model.pb").is_file()
+
+
+@pytest.mark.parametrize("key", ["serving_export", "modality_contribution"])
+def test_training_stage_switches_default_on_and_are_validated(small_spec, key):
+    assert getattr(small_spec.training, key) is True
+    assert getattr(spec_variant(small_spec, {f"training.{key}": False}).training, key) is False
+    with pytest.raises(kmm.SpecError, match=f"training.{key}"):
+        spec_variant(small_spec, {f"training.{key}": "maybe"})
+
+
+def test_fusions_given_with_options_override_the_spec(small_spec):
+    spec = spec_variant(small_spec, {"model.fusion": {"name": "late", "units": 16, "dropout": 0.2}})
+    fusions = _check_fusions(spec, [{"name": "multihead", "units": 8, "num_heads": 2}, "late", {"name": "concat"}])
+    members = {m.model.fusion.name: m.model.fusion.options for _, kind, m, _ in comparison_members(spec, fusions) if kind == "fused"}
+    assert members == {
+        "multihead": {"units": 8, "dropout": 0.2, "num_heads": 2},  # the given options win over the spec's
+        "late": {"units": 16, "dropout": 0.2},
+        "concat": {},
+    }
+
+
+@pytest.mark.parametrize("fusions,message", [
+    ([{"units": 8}], "needs a 'name'"),
+    (["late", {"name": "late", "units": 8}], "listed more than once"),
+    ([3], "expected a fusion name"),
+    ([{"name": "late", "nope": 1}], "takes no option 'nope'"),
+])
+def test_bad_fusion_entries_are_spec_errors_before_training(small_spec, tmp_path, fusions, message):
+    with pytest.raises(kmm.SpecError, match=message):
+        kmm.compare(small_spec, fusions=fusions, out=tmp_path, progress=False)
+    assert not any(tmp_path.iterdir())
 
 
 def test_unknown_fusion_is_a_spec_error(small_spec, tmp_path):
