@@ -20,6 +20,18 @@ def check_choice(name, value, options):
     return value
 
 
+def l2_normalize(x, epsilon=1e-8):
+    """Rows of `x` (float32) divided by max(||x||, epsilon); a zero row (a padded word) stays zero.
+
+    `ops.normalize` computes min(rsqrt(sum x^2), 1 / epsilon): at a zero row the
+    unused rsqrt branch has an infinite derivative, and JAX's gradient of the
+    minimum multiplies it by zero, which is NaN (pretraining on JAX diverged on
+    its first step). Clamping the sum first keeps every derivative finite.
+    """
+    x = ops.cast(x, "float32")
+    return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), epsilon**2))
+
+
 def contrastive_cross_entropy(logits, directions="sum"):
     """CE(logits, arange) + CE(logits^T, arange): image->text and text->image, batch means.
 
@@ -45,8 +57,8 @@ def _diagonal_cross_entropy(logits):
 
 def cosine_matrix(a, b):
     """(N, D), (K, D) -> (N, K) cosines (rows L2-normalised with eps 1e-8)."""
-    a = ops.normalize(ops.cast(a, "float32"), axis=-1, epsilon=1e-8)
-    b = ops.normalize(ops.cast(b, "float32"), axis=-1, epsilon=1e-8)
+    a = l2_normalize(a)
+    b = l2_normalize(b)
     return ops.matmul(a, ops.transpose(b))
 
 
@@ -113,8 +125,8 @@ def local_similarity(words, word_mask, contexts, tau2=5.0, aggregation="sum", pa
     `paper_scale` divides by tau2 (DAMSM's outer 1/gamma2, which GLoRIA's code omits).
     """
     check_choice("aggregation", aggregation, AGGREGATIONS)
-    words = ops.normalize(ops.cast(words, "float32"), axis=-1, epsilon=1e-8)
-    contexts = ops.normalize(ops.cast(contexts, "float32"), axis=-1, epsilon=1e-8)
+    words = l2_normalize(words)
+    contexts = l2_normalize(contexts)
     similarity = tau2 * ops.sum(words[None] * contexts, axis=-1)  # (Bi, Bt, T)
     mask = ops.cast(word_mask, "float32")[None]
     valid = mask > 0
