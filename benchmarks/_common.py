@@ -260,3 +260,23 @@ def demo_spec(root, rows, **updates):
 
 def dumps(data):
     return json.dumps(data, indent=2, default=str)
+
+
+def epoch_timer():
+    """A Keras callback whose `times` lists each epoch's wall seconds.
+
+    Built on call, not at import: Keras must not load before a benchmark has set its backend.
+    """
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self.start)
+
+    return EpochTimer()

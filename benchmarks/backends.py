@@ -17,6 +17,7 @@ from _common import Timer
 from _common import benchmark_parser
 from _common import demo_data_dir
 from _common import demo_spec
+from _common import epoch_timer
 from _common import machine_info
 from _common import markdown_table
 from _common import median
@@ -27,26 +28,6 @@ from _common import write_section
 
 BACKENDS = ("tensorflow", "jax")
 _MARK = "BACKEND_RESULT "
-
-
-class _EpochTimes:
-    """A Keras callback (built lazily: Keras must not load before the backend is set)."""
-
-    def __new__(cls):
-        import keras
-
-        class EpochTimes(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.times = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.timer = Timer().__enter__()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.timer.__exit__()
-                self.times.append(self.timer.seconds)
-
-        return EpochTimes()
 
 
 def worker(data_dir, rows, epochs):
@@ -66,7 +47,7 @@ def worker(data_dir, rows, epochs):
     ds = make_dataset(train, transform, spec.training.batch_size, training=True, seed=spec.training.seed)
     keras.utils.set_random_seed(spec.training.seed)
     model = compile_model(build_model(spec, prepared.preprocessor), spec)
-    timer = _EpochTimes()
+    timer = epoch_timer()
     history = model.fit(ds, epochs=epochs, verbose=0, callbacks=[timer])
     result = {
         "backend": keras.backend.backend(),

@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import epoch_timer
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 REQUIRED = ["numpy", "pandas", "yaml", "PIL", "tensorflow", "keras"]
@@ -79,23 +81,6 @@ def diagnose():
     return found, smi, missing
 
 
-class _EpochTimer:
-    def __new__(cls):
-        import keras
-
-        class EpochTimer(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.times = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.times.append(time.perf_counter() - self.start)
-
-        return EpochTimer()
-
-
 def _gpu_memory(tf, reset=False):
     try:
         if reset:
@@ -119,7 +104,7 @@ def run_config(spec, prepared, ds, policy, xla, epochs):
         model = compile_model(build_model(spec, prepared.preprocessor), spec)
         model.jit_compile = xla
         _gpu_memory(tf, reset=True)
-        timer = _EpochTimer()
+        timer = epoch_timer()
         history = model.fit(ds, epochs=epochs, verbose=0, callbacks=[timer])
         samples = len(prepared.data.split("train").frame)
         steady = statistics.median(timer.times[1:]) if len(timer.times) > 1 else timer.times[0]

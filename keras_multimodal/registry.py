@@ -45,14 +45,19 @@ class Registry:
         """The option names `component`'s constructor accepts."""
         return _arguments(self.get_class(component)) | {"name", "dtype"}
 
+    def check_options(self, component, options, field=None, source=None):
+        """An option `component` does not take is a SpecError naming the field and the valid options."""
+        accepted = self.options(component)
+        for key in options:
+            if key not in accepted:
+                where = f"{field}.{key}" if field else key
+                message = f"{component!r} takes no option {key!r}{close_matches(key, accepted)}; valid: {', '.join(sorted(accepted))}"
+                raise SpecError(where, message, source)
+
     def create(self, component, field=None, **kwargs):
         """Instantiate by name; an unknown option names the spec field and the valid options."""
         cls = self.get_class(component)
-        accepted = self.options(component)
-        for key in kwargs:
-            if key not in accepted:
-                where = f"{field}.{key}" if field else key
-                raise SpecError(where, f"{component!r} takes no option {key!r}{close_matches(key, accepted)}; valid: {', '.join(sorted(accepted))}")
+        self.check_options(component, kwargs, field)
         return cls(**kwargs)
 
 

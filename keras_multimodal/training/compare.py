@@ -56,6 +56,7 @@ def compare(spec, fusions=None, out=None, verbose=0, progress=True, n_boot=1000)
 def _check_fusions(spec, fusions):
     """The fusions as `(name, options)`; unknown, repeated or malformed entries are a SpecError."""
     from keras_multimodal.fusion import list_fusions
+    from keras_multimodal.fusion.registry import FUSIONS
 
     known = list_fusions()
     if fusions is None:
@@ -79,23 +80,12 @@ def _check_fusions(spec, fusions):
         raise SpecError("--fusions", f"unknown fusion(s) {unknown}; expected some of {known}", spec.source)
     for name, options in entries:
         # Checked here, not when the member's model is built: a typo must not cost the members before it.
-        _check_options(spec, name, options)
+        FUSIONS.check_options(name, options, f"--fusions.{name}", spec.source)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         # Each fusion is one member folder (`fused-<name>`): two option sets of one fusion would collide.
         raise SpecError("--fusions", f"fusion(s) {repeated} listed more than once", spec.source)
     return entries
-
-
-def _check_options(spec, name, options):
-    from keras_multimodal.fusion.registry import FUSIONS
-    from keras_multimodal.specs.fields import close_matches
-
-    accepted = FUSIONS.options(name) - {"name", "dtype"}
-    for key in options:
-        if key not in accepted:
-            message = f"{name!r} takes no option {key!r}{close_matches(key, accepted)}; valid: {', '.join(sorted(accepted))}"
-            raise SpecError(f"--fusions.{name}", message, spec.source)
 
 
 def _fusion_choice(spec, name, overrides=None):
