@@ -96,7 +96,7 @@ def streamed_summary(spec, data, model=None):
         "target": ", ".join(spec.target.target_columns),
         "classes": list(data.classes),
         "rows": dict(data.rows),
-        "missing": {n: {s: data.absent[n][s] / max(data.rows[s], 1) for s in SPLITS} for n in spec.inputs},
+        "missing": {n: {s: data.absent[n][s] / data.rows[s] if data.rows[s] else None for s in SPLITS} for n in spec.inputs},  # None: "n/a", as in memory
         "skipped_rows": data.skipped,
         "dropped_missing_target": data.dropped_missing_target,
         "model": _model_text(spec),
